@@ -1,0 +1,53 @@
+import type { StoredSession, TokenSet } from './types';
+
+/** Storage key for a credential: client id plus a short hash of the sharing key (never the key itself). */
+export function storageKeyFor(clientId: string | undefined, sharingKey: string | undefined): string {
+  return `eka-auth:${clientId ?? 'custom'}${sharingKey ? `:${hash(sharingKey)}` : ''}`;
+}
+
+/** A 53-bit string hash (cyrb53): enough to keep workspaces apart, reveals nothing useful. */
+function hash(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
+
+/** The versioned JSON written to storage. */
+export function toStoredSession(tokens: TokenSet): StoredSession {
+  return { v: 1, ...tokens };
+}
+
+const optionalNumber = (value: unknown) => value === undefined || (typeof value === 'number' && value === value);
+
+/** Validate a stored value (possibly a JSON string); `null` for absent or corrupt data. */
+export function parseStoredSession(raw: unknown): TokenSet | null {
+  let value: any = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return null;
+    }
+  }
+  if (
+    !value ||
+    value.v !== 1 ||
+    typeof value.accessToken !== 'string' ||
+    !value.accessToken ||
+    !(value.refreshToken === undefined || typeof value.refreshToken === 'string') ||
+    !optionalNumber(value.expiresAt) ||
+    !optionalNumber(value.refreshExpiresAt) ||
+    !optionalNumber(value.obtainedAt)
+  ) {
+    return null;
+  }
+  const { accessToken, refreshToken, expiresAt, refreshExpiresAt, obtainedAt } = value;
+  return { accessToken, refreshToken, expiresAt, refreshExpiresAt, obtainedAt };
+}
