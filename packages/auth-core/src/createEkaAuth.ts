@@ -38,6 +38,8 @@ interface Flight {
   promise: Promise<EkaAuthError | undefined>;
   settle: (error: EkaAuthError | undefined) => void;
   abort: AbortController;
+  /** Started because the current token got a 401: nobody should use that token meanwhile. */
+  forced: boolean;
 }
 
 /**
@@ -203,7 +205,7 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
     const abort = new AbortController();
     let settle!: Flight['settle'];
     const promise = new Promise<EkaAuthError | undefined>((resolve) => (settle = resolve));
-    const current: Flight = { promise, settle, abort };
+    const current: Flight = { promise, settle, abort, forced: force };
     flight = current;
     move('START');
     notify();
@@ -392,7 +394,7 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
     if (signal?.aborted) throw abortError(signal);
     if (loading) await wait(loading, signal);
     const now = clock();
-    if (!force && tokens && now < mustAt) {
+    if (!force && tokens && now < mustAt && !flight?.forced) {
       if (now >= shouldAt && !flight && !(retryAt! > now)) start(false, false);
       return;
     }
@@ -419,7 +421,7 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
     isAllowedUrl,
     async authorize(url, options) {
       if (!isAllowedUrl(url)) return NO_AUTH;
-      if (loading || !tokens || !(clock() < shouldAt)) await ensure(options?.signal, false);
+      if (loading || !tokens || flight || !(clock() < shouldAt)) await ensure(options?.signal, false);
       else if (options?.signal?.aborted) throw abortError(options.signal);
       return decision;
     },

@@ -66,10 +66,7 @@ export async function callTokenEndpoint(call: TokenCall, report: CallReport): Pr
   }
   const bodyCode = typeof body?.code === 'number' ? body.code : 0;
   const gatewaySays = describe(body, call.clean);
-  if (
-    !response.ok &&
-    ((status >= 400 && status < 500 && status !== 408 && status !== 429) || (bodyCode >= 400 && bodyCode < 500))
-  ) {
+  if (!response.ok && (isRejection(status) || isRejection(bodyCode))) {
     const Rejected = call.kind === 'login' ? CredentialsRejectedError : RefreshRejectedError;
     throw new Rejected(
       call.kind === 'login' ? 'CREDENTIALS_REJECTED' : 'REFRESH_REJECTED',
@@ -82,6 +79,9 @@ export async function callTokenEndpoint(call: TokenCall, report: CallReport): Pr
     retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), receivedAt),
   });
 }
+
+/** 4xx means "rejected", except 408 (timeout) and 429 (rate limit), which are worth retrying. */
+const isRejection = (code: number) => code >= 400 && code < 500 && code !== 408 && code !== 429;
 
 function networkError(call: TokenCall, cause: unknown): EkaAuthError {
   if (call.signal.aborted) {

@@ -1,0 +1,402 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type AuthState, createEkaAuth, type EkaAuthEvent, isEkaAuthError } from '../src/index';
+import { fakeEka, flush, manualClock, SECRET } from './fakeEka';
+
+const URL_ = 'https://api.eka.care/records/v1/x';
+
+function setup(extra: Record<string, unknown> = {}, ekaOptions: Parameters<typeof fakeEka>[0] = {}) {
+  const clock = manualClock();
+  const eka = fakeEka(ekaOptions);
+  const events: EkaAuthEvent[] = [];
+  const auth = createEkaAuth({
+    clientId: 'cid',
+    clientSecret: SECRET,
+    fetch: eka.fetch,
+    clock: clock.clock,
+    random: () => 0.5,
+    onEvent: (e) => events.push(e),
+    ...extra,
+  } as any);
+  const states: AuthState[] = [];
+  auth.subscribe((s) => {
+    if (states.at(-1) !== s.state) states.push(s.state);
+  });
+  return { auth, eka, clock, events, states };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('createEkaAuth: single flight', () => {
+  it('many concurrent requests with no token → exactly one login, all carry the new token', async () => {
+    const { auth, eka } = setup();
+    const decisions = await Promise.all(Array.from({ length: 100 }, () => auth.authorize(URL_)));
+    expect(eka.stats.logins).toBe(1);
+    for (const d of decisions) expect(d.headers).toEqual({ authorization: 'Bearer at-1', 'client-id': 'cid' });
+  });
+
+  it('many concurrent requests with an expired token → exactly one refresh', async () => {
+    const { auth, eka, clock } = setup();
+    await auth.authorize(URL_);
+    clock.advance(1800_000 + 1);
+    const decisions = await Promise.all(Array.from({ length: 50 }, () => auth.authorize(URL_)));
+    expect(eka.stats.refreshes).toBe(1);
+    expect(new Set(decisions.map((d) => d.headers?.authorization))).toEqual(new Set(['Bearer at-2']));
+  });
+
+  it('concurrent 401s before, during and after the refresh → one refresh, every request retried', async () => {
+    const { auth, eka } = setup();
+    const old = await auth.authorize(URL_);
+    const gate = eka.gate('refresh');
+    const before = auth.handleUnauthorized(old);
+    const during = Array.from({ length: 20 }, () => auth.handleUnauthorized(old));
+    await flush();
+    gate.release();
+    const outcomes = await Promise.all([before, ...during]);
+    const after = await Promise.all(Array.from({ length: 20 }, () => auth.handleUnauthorized(old)));
+    expect(eka.stats.refreshes).toBe(1);
+    for (const o of [...outcomes, ...after]) {
+      expect(o.action).toBe('retry');
+      if (o.action === 'retry') expect(o.decision.headers?.authorization).toBe('Bearer at-2');
+    }
+  });
+
+  it('straggler: a 401 for generation n while n+1 is held → no refresh, retry with n+1', async () => {
+    const { auth, eka } = setup();
+    const first = await auth.authorize(URL_);
+    await auth.handleUnauthorized(first);
+    expect(auth.getSnapshot().generation).toBe(2);
+    const refreshes = eka.stats.refreshes;
+    const outcome = await auth.handleUnauthorized(first);
+    expect(eka.stats.refreshes).toBe(refreshes);
+    expect(outcome).toMatchObject({ action: 'retry', decision: { generation: 2, retry: true } });
+  });
+
+  it('two adapters sharing one EkaAuth share one refresh', async () => {
+    const { auth, eka } = setup();
+    const a = await auth.authorize(URL_);
+    const b = await auth.authorize(URL_);
+    await Promise.all([auth.handleUnauthorized(a), auth.handleUnauthorized(b)]);
+    expect(eka.stats.refreshes).toBe(1);
+  });
+
+  it('two instances never share tokens (no module state)', async () => {
+    const one = setup();
+    const two = setup({ clientId: 'other' });
+    const [d1, d2] = await Promise.all([one.auth.authorize(URL_), two.auth.authorize(URL_)]);
+    expect(d1.headers?.['client-id']).toBe('cid');
+    expect(d2.headers?.['client-id']).toBe('other');
+    expect(one.eka.stats.logins).toBe(1);
+    expect(two.eka.stats.logins).toBe(1);
+  });
+});
+
+describe('createEkaAuth: windows', () => {
+  it('inside the should-refresh window: background refresh, requests keep the still-valid token', async () => {
+    const { auth, eka, clock } = setup();
+    await auth.authorize(URL_);
+    clock.advance(1800_000 - 200_000); // 200 s before expiry: inside the 300 s window (jitter 0.5 → 262.5 s)
+    const d = await auth.authorize(URL_);
+    expect(d.headers?.authorization).toBe('Bearer at-1');
+    expect(auth.state).toBe('refreshing');
+    await flush();
+    expect(eka.stats.refreshes).toBe(1);
+    expect(auth.state).toBe('valid');
+    expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-2');
+  });
+
+  it('before the window: no refresh at all', async () => {
+    const { auth, eka, clock } = setup();
+    await auth.authorize(URL_);
+    clock.advance(1800_000 - 300_000);
+    await auth.authorize(URL_);
+    await flush();
+    expect(eka.stats.refreshes).toBe(0);
+  });
+
+  it('inside the must-refresh window: requests wait for the new token', async () => {
+    const { auth, eka, clock } = setup();
+    await auth.authorize(URL_);
+    clock.advance(1800_000 - 10_000);
+    const d = await auth.authorize(URL_);
+    expect(d.headers?.authorization).toBe('Bearer at-2');
+    expect(eka.stats.refreshes).toBe(1);
+  });
+
+  it('scales the windows to a short lifetime and jitters the start', async () => {
+    const early = setup({ random: () => 0 }, { expiresIn: 10 });
+    await early.auth.authorize(URL_);
+    early.clock.advance(8_100); // window = 20% of 10 s = 2 s; jitter 0 → starts at 8 s
+    await early.auth.authorize(URL_);
+    await flush();
+    expect(early.eka.stats.refreshes).toBe(1);
+
+    const late = setup({ random: () => 0.99 }, { expiresIn: 10 });
+    await late.auth.authorize(URL_);
+    late.clock.advance(8_100); // jitter 0.99 → starts at ~8.5 s
+    await late.auth.authorize(URL_);
+    await flush();
+    expect(late.eka.stats.refreshes).toBe(0);
+  });
+
+  it('a lifetime shorter than the configured windows causes no refresh storm', async () => {
+    const { auth, eka, clock } = setup({}, { expiresIn: 2 });
+    for (let i = 0; i < 200; i++) {
+      await auth.authorize(URL_);
+      await flush();
+      clock.advance(10); // 2 s of traffic, one request every 10 ms
+    }
+    // 2 s lifetime → at most about one refresh per ~1.6 s of traffic.
+    expect(eka.stats.logins + eka.stats.refreshes).toBeLessThanOrEqual(3);
+  });
+
+  it('a forced refresh (401) bypasses the clock', async () => {
+    const { auth, eka } = setup();
+    const d = await auth.authorize(URL_);
+    const outcome = await auth.handleUnauthorized(d);
+    expect(outcome.action).toBe('retry');
+    expect(eka.stats.refreshes).toBe(1);
+  });
+
+  it('opaque tokens work from expires_in alone', async () => {
+    const { auth, eka, clock } = setup();
+    await auth.authorize(URL_);
+    clock.advance(1800_001);
+    expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-2');
+    expect(eka.stats.refreshes).toBe(1);
+  });
+});
+
+describe('createEkaAuth: failures', () => {
+  it('refresh rejected → one fallback login with the credentials', async () => {
+    const { auth, eka, events } = setup();
+    const d = await auth.authorize(URL_);
+    eka.next('refresh', { status: 400, body: { code: 400, error: 'invalid refresh token' } });
+    const outcome = await auth.handleUnauthorized(d);
+    expect(outcome.action).toBe('retry');
+    expect(eka.stats.logins).toBe(2);
+    expect(eka.stats.refreshes).toBe(1);
+    expect(events.some((e) => e.type === 'warning' && e.message.includes('refresh token rejected'))).toBe(true);
+  });
+
+  it("refresh rejected with Eka's 500 {code:400}, then login rejected → failed, one failure event, waiters settled", async () => {
+    const { auth, eka, events, states } = setup();
+    const d = await auth.authorize(URL_);
+    eka.next('refresh', { status: 500, body: { message: 'bad', code: 400 } });
+    eka.next('login', {
+      status: 500,
+      body: { message: 'invalid credentials', code: 400 },
+      headers: { 'apigw-requestid': 'rid-9' },
+    });
+    const results = await Promise.all([
+      auth.handleUnauthorized(d),
+      ...Array.from({ length: 10 }, () => auth.authorize(URL_).catch((e) => e)),
+    ]);
+    expect(results[0]).toMatchObject({ action: 'fail', error: { code: 'CREDENTIALS_REJECTED', requestId: 'rid-9' } });
+    for (const r of results.slice(1)) expect(isEkaAuthError(r, 'CREDENTIALS_REJECTED')).toBe(true);
+    expect(events.filter((e) => e.type === 'failure')).toHaveLength(1);
+    expect(auth.state).toBe('failed');
+    expect(states).toEqual(['refreshing', 'valid', 'refreshing', 'failed']);
+    // Stays failed without hammering the gateway…
+    await expect(auth.authorize(URL_)).rejects.toMatchObject({ code: 'CREDENTIALS_REJECTED' });
+    expect(eka.stats.logins).toBe(2);
+    // …until login() is called.
+    await auth.login();
+    expect(auth.state).toBe('valid');
+  });
+
+  it('network error, 5xx and 429 → typed transient error, backoff with jitter, Retry-After honoured', async () => {
+    const { auth, eka, clock } = setup();
+    eka.next('login', { status: 429, headers: { 'retry-after': '30' }, body: { code: 429, error: 'slow down' } });
+    const error = await auth.authorize(URL_).catch((e) => e);
+    expect(error).toMatchObject({ code: 'TRANSIENT', status: 429, retryAfterMs: 30_000, transient: true });
+    expect(auth.state).toBe('failed');
+    expect(auth.getSnapshot().retryAt).toBe(clock.clock() + 30_000);
+    // During the back-off: fail fast, no call.
+    clock.advance(29_000);
+    await expect(auth.authorize(URL_)).rejects.toMatchObject({ code: 'TRANSIENT' });
+    expect(eka.stats.logins).toBe(1);
+    // After it: a later request tries again and recovers.
+    clock.advance(1_001);
+    expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-1');
+    expect(auth.state).toBe('valid');
+  });
+
+  it('exponential back-off grows with consecutive failures', async () => {
+    const { auth, eka, clock } = setup({ random: () => 0 });
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      eka.next('login', 'network');
+      const e = await auth.authorize(URL_).catch((x) => x);
+      delays.push(e.retryAfterMs);
+      clock.advance(e.retryAfterMs);
+    }
+    expect(delays).toEqual([500, 1000, 2000, 4000]); // base 1 s × 2^n × (0.5 + jitter/2)
+  });
+
+  it('a failing background refresh keeps the still-valid token and retries later', async () => {
+    const { auth, eka, clock } = setup();
+    await auth.authorize(URL_);
+    clock.advance(1800_000 - 200_000);
+    eka.next('refresh', { status: 503 });
+    expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-1');
+    await flush();
+    expect(auth.state).toBe('valid');
+    expect(auth.getSnapshot().error?.code).toBe('TRANSIENT');
+    // Still inside the back-off: token kept, no new attempt.
+    expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-1');
+    expect(eka.stats.refreshes).toBe(1);
+    clock.advance(2_000);
+    await auth.authorize(URL_);
+    await flush();
+    expect(eka.stats.refreshes).toBe(2);
+    expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-2');
+  });
+
+  it('the token endpoint hangs → the refresh times out and its HTTP call is really aborted', async () => {
+    vi.useFakeTimers();
+    const { auth, eka } = setup({ timeoutMs: 5_000 });
+    eka.next('login', 'hang');
+    const pending = auth.authorize(URL_).catch((e) => e);
+    await vi.advanceTimersByTimeAsync(5_001);
+    const error = await pending;
+    expect(error).toMatchObject({ code: 'TIMEOUT', name: 'TimeoutError', transient: true });
+    expect(eka.calls[0]!.signal!.aborted).toBe(true);
+  });
+
+  it('a throwing subscribe listener is reported and the state stays consistent', async () => {
+    const { auth, events } = setup();
+    auth.subscribe(() => {
+      throw new Error('listener bug');
+    });
+    await auth.authorize(URL_);
+    expect(auth.state).toBe('valid');
+    expect(events.some((e) => e.type === 'warning' && e.message.includes('listener'))).toBe(true);
+    expect((await auth.authorize(URL_)).headers).not.toBeNull();
+  });
+});
+
+describe('createEkaAuth: loops and bounds', () => {
+  it('401 forever → one refresh and one retry per request, then a typed error; token calls stay bounded', async () => {
+    const { auth, eka, clock } = setup();
+    for (let i = 0; i < 30; i++) {
+      const d = await auth.authorize(URL_);
+      const outcome = await auth.handleUnauthorized(d);
+      if (outcome.action === 'retry') {
+        const again = await auth.handleUnauthorized(outcome.decision);
+        expect(again).toMatchObject({ action: 'fail', error: { code: 'UNAUTHORIZED', status: 401 } });
+      } else {
+        expect(outcome).toMatchObject({ action: 'fail', error: { code: 'UNAUTHORIZED' } });
+      }
+      clock.advance(100);
+    }
+    // 3 s of hammering → a few refreshes (growing cool-down), not 30.
+    expect(eka.stats.refreshes + eka.stats.logins).toBeLessThanOrEqual(5);
+  });
+
+  it('long-lived token: 401 → typed error, no refresh attempt', async () => {
+    const eka = fakeEka();
+    const auth = createEkaAuth({ longLivedToken: 'LL-TOKEN-abc', fetch: eka.fetch });
+    expect(auth.state).toBe('valid');
+    const d = await auth.authorize(URL_);
+    expect(d.headers).toEqual({ authorization: 'Bearer LL-TOKEN-abc' });
+    const outcome = await auth.handleUnauthorized(d, { requestId: 'r1' });
+    expect(outcome).toMatchObject({ action: 'fail', error: { code: 'LONG_LIVED_TOKEN_REJECTED', requestId: 'r1' } });
+    expect(eka.calls).toHaveLength(0);
+  });
+
+  it('a non-replayable body: the token is refreshed for the next call, the 401 fails typed', async () => {
+    const { auth, eka } = setup();
+    const d = await auth.authorize(URL_);
+    const outcome = await auth.handleUnauthorized(d, { replayable: false });
+    expect(outcome).toMatchObject({ action: 'fail', error: { code: 'NON_REPLAYABLE_BODY' } });
+    expect(eka.stats.refreshes).toBe(1);
+    expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-2');
+  });
+});
+
+describe('createEkaAuth: abort', () => {
+  it('one waiter aborts while others wait on the same refresh → only it rejects', async () => {
+    const { auth, eka } = setup();
+    const gate = eka.gate('login');
+    const controller = new AbortController();
+    const aborted = auth.authorize(URL_, { signal: controller.signal }).catch((e) => e);
+    const others = Array.from({ length: 5 }, () => auth.authorize(URL_));
+    await flush();
+    controller.abort();
+    expect(await aborted).toMatchObject({ name: 'AbortError', code: 'ABORTED' });
+    gate.release();
+    for (const d of await Promise.all(others)) expect(d.headers?.authorization).toBe('Bearer at-1');
+    expect(eka.calls[0]!.signal!.aborted).toBe(false);
+    expect(eka.stats.logins).toBe(1);
+  });
+
+  it('an already-aborted signal → immediate AbortError, no token-endpoint call', async () => {
+    const { auth, eka } = setup();
+    await expect(auth.authorize(URL_, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(auth.getAccessToken({ signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(eka.calls).toHaveLength(0);
+  });
+
+  it('handleUnauthorized honours the caller signal while waiting for the refresh', async () => {
+    const { auth, eka } = setup();
+    const d = await auth.authorize(URL_);
+    const gate = eka.gate('refresh');
+    const controller = new AbortController();
+    const pending = auth.handleUnauthorized(d, { signal: controller.signal });
+    await flush();
+    controller.abort();
+    expect(await pending).toMatchObject({ action: 'fail', error: { code: 'ABORTED' } });
+    gate.release();
+    await flush();
+    expect(auth.getSnapshot().generation).toBe(2);
+  });
+});
+
+describe('createEkaAuth: logout and dispose', () => {
+  it('logout() during a refresh: result discarded, waiters settled, storage cleared, later requests log in', async () => {
+    const { auth, eka, states } = setup();
+    await auth.authorize(URL_);
+    const d = await auth.authorize(URL_);
+    const gate = eka.gate('refresh');
+    const waiting = auth.handleUnauthorized(d);
+    await flush();
+    await auth.logout();
+    expect(await waiting).toMatchObject({ action: 'fail', error: { code: 'LOGGED_OUT' } });
+    gate.release();
+    await flush();
+    expect(auth.state).toBe('unauthenticated');
+    expect(auth.getSnapshot().generation).toBe(1);
+    expect(states.at(-1)).toBe('unauthenticated');
+    expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-3');
+    expect(eka.stats.logins).toBe(2);
+  });
+
+  it('dispose() makes the instance unusable and drops listeners', async () => {
+    const { auth } = setup();
+    const listener = vi.fn();
+    auth.subscribe(listener);
+    auth.dispose();
+    await expect(auth.authorize(URL_)).rejects.toMatchObject({ code: 'DISPOSED' });
+    listener.mockClear();
+    auth.dispose();
+    expect(listener).not.toHaveBeenCalled();
+  });
+
+  it('every state change is emitted once, in order', async () => {
+    const { auth, events, clock } = setup();
+    await auth.authorize(URL_);
+    clock.advance(1800_001);
+    await auth.authorize(URL_);
+    await auth.logout();
+    const transitions = events.filter((e) => e.type === 'state').map((e: any) => `${e.from}>${e.to}`);
+    expect(transitions).toEqual([
+      'unauthenticated>refreshing',
+      'refreshing>valid',
+      'valid>refreshing',
+      'refreshing>valid',
+      'valid>unauthenticated',
+    ]);
+  });
+});
