@@ -1,4 +1,6 @@
 import { defineConfig } from 'tsup';
 import { defineLibrary } from '../../tooling/tsup';
 
-export default defineConfig(defineLibrary({ index: 'src/index.ts', web: 'src/web.ts', file: 'src/file.ts' }));
+export default defineConfig(
+  defineLibrary({ index: 'src/index.ts', web: 'src/web.ts', file: 'src/file.ts' }, { external: [/^node:/] }),
+);

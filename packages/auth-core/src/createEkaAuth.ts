@@ -22,9 +22,7 @@ import type {
   EkaAuthOptions,
   TokenSet,
   TokenStorage,
-  UnauthorizedOptions,
   UnauthorizedOutcome,
-  WaitOptions,
 } from './types';
 import { originMatcher, secureOrigin } from './url';
 
@@ -50,7 +48,11 @@ interface Flight {
  * @throws {InsecureUrlError} on a non-URL `baseUrl`/origin, or plain http to a non-loopback host.
  */
 export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
-  const o = options as EkaAuthOptions & { clientSecret?: string; sharingKey?: string; longLivedToken?: string };
+  const o = options as EkaAuthOptions & {
+    clientSecret?: string;
+    sharingKey?: string;
+    longLivedToken?: string;
+  };
   const mode = validate(o);
   const baseUrl = secureOrigin(o.baseUrl ?? 'https://api.eka.care', 'baseUrl');
   const isAllowedUrl = originMatcher(
@@ -85,6 +87,8 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let disposed = false;
   const listeners = new Set<(snapshot: AuthSnapshot) => void>();
+  let degraded = false;
+  let unsubscribeStorage = () => {};
 
   // ---- reporting -------------------------------------------------------------------------------
   const emit = (event: EkaAuthEvent) => {
@@ -117,7 +121,13 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
     if (from !== to) emit({ type: 'state', from, to });
   };
   const clean = (text: string) => {
-    for (const secret of [o.clientSecret, o.sharingKey, o.longLivedToken, tokens?.accessToken, tokens?.refreshToken]) {
+    for (const secret of [
+      o.clientSecret,
+      o.sharingKey,
+      o.longLivedToken,
+      tokens?.accessToken,
+      tokens?.refreshToken,
+    ]) {
       if (secret && text.includes(secret)) return '[redacted]';
     }
     return text;
@@ -125,10 +135,14 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
 
   // ---- storage (degrades to memory, never crashes) --------------------------------------------
   const degrade = (cause: unknown) => {
-    if (storage instanceof MemoryStorage) return;
+    if (degraded) return;
+    degraded = true;
     storage = new MemoryStorage();
     unsubscribeStorage();
-    warn('token storage failed; using memory for this session', new StorageError('STORAGE_FAILURE', 'storage failed', { cause }));
+    warn(
+      'token storage failed; using memory for this session',
+      new StorageError('STORAGE_FAILURE', 'storage failed', { cause }),
+    );
   };
   const store = async (value: TokenSet | null) => {
     try {
@@ -214,9 +228,8 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
     void (async () => {
       let outcome: EkaAuthError | undefined;
       try {
-        const [next, source] = await obtainShared(abort.signal, force, forceLogin, stale);
+        const [next, source] = await obtainShared(abort.signal, force, forceLogin, stale, myEpoch);
         if (epoch !== myEpoch) return;
-        if (source !== 'storage') void store(next);
         failures = 0;
         retryAt = error = undefined;
         adopt(next, source);
@@ -267,9 +280,16 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
     force: boolean,
     forceLogin: boolean,
     stale: string | undefined,
+    myEpoch: number,
   ): Promise<Obtained> => {
+    // The new tokens are saved before the lock is released, so the next holder's re-check sees them.
+    const obtainAndStore = async (): Promise<Obtained> => {
+      const obtained = await obtain(signal, forceLogin);
+      if (epoch === myEpoch) await store(obtained[0]);
+      return obtained;
+    };
     const lock = storage.lock?.bind(storage);
-    if (!lock) return obtain(signal, forceLogin);
+    if (!lock) return obtainAndStore();
     let entered = false;
     try {
       return await lock(
@@ -280,14 +300,14 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
           if (stored && stored.accessToken !== stale && (force || !(stored.expiresAt! <= clock()))) {
             return [stored, 'storage'] as Obtained;
           }
-          return obtain(signal, forceLogin);
+          return obtainAndStore();
         },
         { signal },
       );
     } catch (cause) {
       if (entered || signal.aborted) throw cause;
       degrade(cause);
-      return obtain(signal, forceLogin);
+      return obtainAndStore();
     }
   };
 
@@ -304,7 +324,10 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
         throw new TransientError('TRANSIENT', 'the login callback returned no accessToken');
       }
       const expiresAt = r.expiresIn ? clock() + r.expiresIn * 1000 : r.expiresAt;
-      return [{ accessToken: r.accessToken, refreshToken: r.refreshToken, expiresAt, obtainedAt: clock() }, 'login'];
+      return [
+        { accessToken: r.accessToken, refreshToken: r.refreshToken, expiresAt, obtainedAt: clock() },
+        'login',
+      ];
     }
     const call = { fetch: fetchFn(), signal, now: clock, clean };
     const current = tokens;
@@ -321,12 +344,24 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
           },
           report,
         );
-        emit({ type: 'request', kind: 'refresh', ok: true, status: report.status, durationMs: clock() - now });
+        emit({
+          type: 'request',
+          kind: 'refresh',
+          ok: true,
+          status: report.status,
+          durationMs: clock() - now,
+        });
         // Keep the old refresh token only if the gateway did not rotate it.
         next.refreshToken ??= current.refreshToken;
         return [next, 'refresh'];
       } catch (cause) {
-        emit({ type: 'request', kind: 'refresh', ok: false, status: report.status, durationMs: clock() - now });
+        emit({
+          type: 'request',
+          kind: 'refresh',
+          ok: false,
+          status: report.status,
+          durationMs: clock() - now,
+        });
         if ((cause as EkaAuthError).code !== 'REFRESH_REJECTED') throw cause;
         warn('refresh token rejected; logging in again with the client credentials');
       }
@@ -344,10 +379,22 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
         },
         report,
       );
-      emit({ type: 'request', kind: 'login', ok: true, status: report.status, durationMs: clock() - started });
+      emit({
+        type: 'request',
+        kind: 'login',
+        ok: true,
+        status: report.status,
+        durationMs: clock() - started,
+      });
       return [next, 'login'];
     } catch (cause) {
-      emit({ type: 'request', kind: 'login', ok: false, status: report.status, durationMs: clock() - started });
+      emit({
+        type: 'request',
+        kind: 'login',
+        ok: false,
+        status: report.status,
+        durationMs: clock() - started,
+      });
       throw cause;
     }
   };
@@ -355,7 +402,8 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
   const fetchFn = (): typeof fetch => {
     let f: any = o.fetch ?? globalThis.fetch;
     while (f?.[UNWRAPPED]) f = f[UNWRAPPED];
-    if (typeof f !== 'function') throw new ConfigError('CONFIG_INVALID', 'no fetch available: pass options.fetch');
+    if (typeof f !== 'function')
+      throw new ConfigError('CONFIG_INVALID', 'no fetch available: pass options.fetch');
     return f;
   };
 
@@ -441,7 +489,11 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
       const unauthorized = () =>
         ({
           action: 'fail',
-          error: new UnauthorizedError('UNAUTHORIZED', 'the API answered 401 again after a fresh token', details),
+          error: new UnauthorizedError(
+            'UNAUTHORIZED',
+            'the API answered 401 again after a fresh token',
+            details,
+          ),
         }) as const;
       if (used.retry) {
         // A fresh token was refused too: stop refreshing for this generation for a growing cool-down.
@@ -523,13 +575,13 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
   };
 
   // Another tab/process changed the stored session: adopt its token, or follow its logout.
-  let unsubscribeStorage = () => {};
   if (mode !== 'longLived' && storage.subscribe) {
     try {
       unsubscribeStorage = storage.subscribe(key, (raw) => {
         const stored = parseStoredSession(raw);
         if (!stored) {
-          if (raw == null && (tokens || flight)) reset(new EkaAuthError('LOGGED_OUT', 'logged out elsewhere'));
+          if (raw == null && (tokens || flight))
+            reset(new EkaAuthError('LOGGED_OUT', 'logged out elsewhere'));
         } else if (stored.accessToken !== tokens?.accessToken && !flight) {
           adopt(stored, 'storage');
           move('TOKEN');
@@ -569,7 +621,8 @@ function validate(o: any): 'credentials' | 'longLived' | 'custom' {
     throw bad(`header must be 'auth', 'authorization' or 'both'`);
   }
   if (o.longLivedToken !== undefined) {
-    if (typeof o.longLivedToken !== 'string' || !o.longLivedToken) throw bad('longLivedToken must be a non-empty string');
+    if (typeof o.longLivedToken !== 'string' || !o.longLivedToken)
+      throw bad('longLivedToken must be a non-empty string');
     return 'longLived';
   }
   if (o.login !== undefined) {

@@ -24,7 +24,7 @@ export function toStoredSession(tokens: TokenSet): StoredSession {
   return { v: 1, ...tokens };
 }
 
-const optionalNumber = (value: unknown) => value === undefined || (typeof value === 'number' && value === value);
+const optionalNumber = (value: unknown) => value === undefined || Number.isFinite(value);
 
 /** Validate a stored value (possibly a JSON string); `null` for absent or corrupt data. */
 export function parseStoredSession(raw: unknown): TokenSet | null {
@@ -37,8 +37,7 @@ export function parseStoredSession(raw: unknown): TokenSet | null {
     }
   }
   if (
-    !value ||
-    value.v !== 1 ||
+    value?.v !== 1 ||
     typeof value.accessToken !== 'string' ||
     !value.accessToken ||
     !(value.refreshToken === undefined || typeof value.refreshToken === 'string') ||

@@ -104,7 +104,12 @@ export type UnauthorizedOutcome =
 /** Events for logs and metrics. Never contain secrets or tokens. */
 export type EkaAuthEvent =
   | { type: 'state'; from: AuthState; to: AuthState }
-  | { type: 'token'; generation: number; source: 'login' | 'refresh' | 'storage'; expiresAt: number | undefined }
+  | {
+      type: 'token';
+      generation: number;
+      source: 'login' | 'refresh' | 'storage';
+      expiresAt: number | undefined;
+    }
   | { type: 'request'; kind: 'login' | 'refresh'; ok: boolean; status?: number; durationMs: number }
   | { type: 'failure'; error: EkaAuthError }
   | { type: 'warning'; message: string; error?: unknown };

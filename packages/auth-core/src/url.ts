@@ -17,7 +17,10 @@ export function secureOrigin(value: string, what: string): string {
     throw new InsecureUrlError('INSECURE_URL', `${what} is not an absolute URL`);
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-    throw new InsecureUrlError('INSECURE_URL', `${what} must use https (plain http only on loopback): ${url.origin}`);
+    throw new InsecureUrlError(
+      'INSECURE_URL',
+      `${what} must use https (plain http only on loopback): ${url.origin}`,
+    );
   }
   return url.origin;
 }

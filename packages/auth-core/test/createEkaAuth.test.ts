@@ -14,7 +14,7 @@ function setup(extra: Record<string, unknown> = {}, ekaOptions: Parameters<typeo
     fetch: eka.fetch,
     clock: clock.clock,
     random: () => 0.5,
-    onEvent: (e) => events.push(e),
+    onEvent: (e: EkaAuthEvent) => events.push(e),
     ...extra,
   } as any);
   const states: AuthState[] = [];
@@ -33,7 +33,8 @@ describe('createEkaAuth: single flight', () => {
     const { auth, eka } = setup();
     const decisions = await Promise.all(Array.from({ length: 100 }, () => auth.authorize(URL_)));
     expect(eka.stats.logins).toBe(1);
-    for (const d of decisions) expect(d.headers).toEqual({ authorization: 'Bearer at-1', 'client-id': 'cid' });
+    for (const d of decisions)
+      expect(d.headers).toEqual({ authorization: 'Bearer at-1', 'client-id': 'cid' });
   });
 
   it('many concurrent requests with an expired token → exactly one refresh', async () => {
@@ -177,7 +178,9 @@ describe('createEkaAuth: failures', () => {
     expect(outcome.action).toBe('retry');
     expect(eka.stats.logins).toBe(2);
     expect(eka.stats.refreshes).toBe(1);
-    expect(events.some((e) => e.type === 'warning' && e.message.includes('refresh token rejected'))).toBe(true);
+    expect(events.some((e) => e.type === 'warning' && e.message.includes('refresh token rejected'))).toBe(
+      true,
+    );
   });
 
   it("refresh rejected with Eka's 500 {code:400}, then login rejected → failed, one failure event, waiters settled", async () => {
@@ -193,7 +196,10 @@ describe('createEkaAuth: failures', () => {
       auth.handleUnauthorized(d),
       ...Array.from({ length: 10 }, () => auth.authorize(URL_).catch((e) => e)),
     ]);
-    expect(results[0]).toMatchObject({ action: 'fail', error: { code: 'CREDENTIALS_REJECTED', requestId: 'rid-9' } });
+    expect(results[0]).toMatchObject({
+      action: 'fail',
+      error: { code: 'CREDENTIALS_REJECTED', requestId: 'rid-9' },
+    });
     for (const r of results.slice(1)) expect(isEkaAuthError(r, 'CREDENTIALS_REJECTED')).toBe(true);
     expect(events.filter((e) => e.type === 'failure')).toHaveLength(1);
     expect(auth.state).toBe('failed');
@@ -208,7 +214,11 @@ describe('createEkaAuth: failures', () => {
 
   it('network error, 5xx and 429 → typed transient error, backoff with jitter, Retry-After honoured', async () => {
     const { auth, eka, clock } = setup();
-    eka.next('login', { status: 429, headers: { 'retry-after': '30' }, body: { code: 429, error: 'slow down' } });
+    eka.next('login', {
+      status: 429,
+      headers: { 'retry-after': '30' },
+      body: { code: 429, error: 'slow down' },
+    });
     const error = await auth.authorize(URL_).catch((e) => e);
     expect(error).toMatchObject({ code: 'TRANSIENT', status: 429, retryAfterMs: 30_000, transient: true });
     expect(auth.state).toBe('failed');
@@ -302,7 +312,10 @@ describe('createEkaAuth: loops and bounds', () => {
     const d = await auth.authorize(URL_);
     expect(d.headers).toEqual({ authorization: 'Bearer LL-TOKEN-abc' });
     const outcome = await auth.handleUnauthorized(d, { requestId: 'r1' });
-    expect(outcome).toMatchObject({ action: 'fail', error: { code: 'LONG_LIVED_TOKEN_REJECTED', requestId: 'r1' } });
+    expect(outcome).toMatchObject({
+      action: 'fail',
+      error: { code: 'LONG_LIVED_TOKEN_REJECTED', requestId: 'r1' },
+    });
     expect(eka.calls).toHaveLength(0);
   });
 
@@ -334,8 +347,12 @@ describe('createEkaAuth: abort', () => {
 
   it('an already-aborted signal → immediate AbortError, no token-endpoint call', async () => {
     const { auth, eka } = setup();
-    await expect(auth.authorize(URL_, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
-    await expect(auth.getAccessToken({ signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(auth.authorize(URL_, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+    await expect(auth.getAccessToken({ signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
     expect(eka.calls).toHaveLength(0);
   });
 

@@ -63,7 +63,13 @@ export function fakeEka(options: { expiresIn?: number | undefined; clock?: () =>
         ? 'refresh'
         : 'other';
     const headers = Object.fromEntries(new Headers(init.headers).entries());
-    const call: Call = { url, kind, headers, body: JSON.parse(String(init.body ?? 'null')), signal: init.signal ?? undefined };
+    const call: Call = {
+      url,
+      kind,
+      headers,
+      body: JSON.parse(String(init.body ?? 'null')),
+      signal: init.signal ?? undefined,
+    };
     calls.push(call);
     if (kind === 'other') return new Response('not found', { status: 404 });
     const scripted = queue[kind].shift();
@@ -76,7 +82,8 @@ export function fakeEka(options: { expiresIn?: number | undefined; clock?: () =>
       stats.reused++;
       return Response.json({ code: 401, error: 'refresh token reused' }, { status: 401 });
     }
-    if (!live.has(presented)) return Response.json({ code: 401, error: 'unknown refresh token' }, { status: 401 });
+    if (!live.has(presented))
+      return Response.json({ code: 401, error: 'unknown refresh token' }, { status: 401 });
     live.delete(presented);
     used.add(presented);
     return issue();

@@ -40,9 +40,9 @@ describe('Eka protocol', () => {
     expect(refresh.headers.authorization).toBe('Bearer at-1');
     expect(refresh.headers['client-id']).toBe('cid');
     expect(refresh.body).toEqual({ refresh_token: 'rt-1', access_token: 'at-1' });
-    expect(eka.calls.some((c) => c.url.includes('/account/refresh?') || c.url.endsWith('/account/refresh'))).toBe(
-      false,
-    );
+    expect(
+      eka.calls.some((c) => c.url.includes('/account/refresh?') || c.url.endsWith('/account/refresh')),
+    ).toBe(false);
   });
 
   it('stores the rotated refresh token and never presents one twice', async () => {

@@ -47,9 +47,9 @@ describe('authorize: allowlist and https', () => {
     expect((await multi.authorize('https://partner.example/a')).headers).not.toBeNull();
     expect((await multi.authorize('http://127.0.0.1:8080/a')).headers).not.toBeNull();
     expect((await multi.authorize('http://127.0.0.1:8081/a')).headers).toBeNull();
-    expect(() => createEkaAuth({ clientId: 'c', clientSecret: 's', allowedOrigins: ['http://partner.example'] })).toThrow(
-      expect.objectContaining({ code: 'INSECURE_URL' }),
-    );
+    expect(() =>
+      createEkaAuth({ clientId: 'c', clientSecret: 's', allowedOrigins: ['http://partner.example'] }),
+    ).toThrow(expect.objectContaining({ code: 'INSECURE_URL' }));
   });
 
   it('puts the token where the header policy says', async () => {
@@ -62,8 +62,15 @@ describe('authorize: allowlist and https', () => {
       expect((await a.authorize('https://api.eka.care/')).headers).toEqual(expected);
       expect(a.tokenHeaders).toEqual(header === 'both' ? ['auth', 'authorization'] : [header]);
     }
-    const noClientId = createEkaAuth({ clientId: 'cid', clientSecret: SECRET, fetch: fakeEka().fetch, sendClientId: false });
-    expect((await noClientId.authorize('https://api.eka.care/')).headers).toEqual({ authorization: 'Bearer at-1' });
+    const noClientId = createEkaAuth({
+      clientId: 'cid',
+      clientSecret: SECRET,
+      fetch: fakeEka().fetch,
+      sendClientId: false,
+    });
+    expect((await noClientId.authorize('https://api.eka.care/')).headers).toEqual({
+      authorization: 'Bearer at-1',
+    });
   });
 });
 
@@ -91,8 +98,12 @@ describe('construction: bad input gets a clear error', () => {
   });
 
   it('accepts loopback http for tests', () => {
-    expect(() => createEkaAuth({ clientId: 'c', clientSecret: 's', baseUrl: 'http://127.0.0.1:3000' })).not.toThrow();
-    expect(() => createEkaAuth({ clientId: 'c', clientSecret: 's', baseUrl: 'http://localhost:3000' })).not.toThrow();
+    expect(() =>
+      createEkaAuth({ clientId: 'c', clientSecret: 's', baseUrl: 'http://127.0.0.1:3000' }),
+    ).not.toThrow();
+    expect(() =>
+      createEkaAuth({ clientId: 'c', clientSecret: 's', baseUrl: 'http://localhost:3000' }),
+    ).not.toThrow();
   });
 });
 
@@ -114,14 +125,23 @@ describe('redaction', () => {
     const token = d.headers!.authorization!.slice(7);
     // A gateway that echoes secrets in its error messages.
     eka.next('refresh', { status: 400, body: { message: `bad refresh rt-1 for ${SECRET}`, code: 400 } });
-    eka.next('login', { status: 500, body: { message: `invalid credentials ${SECRET} ${SHARING}`, code: 400 } });
+    eka.next('login', {
+      status: 500,
+      body: { message: `invalid credentials ${SECRET} ${SHARING}`, code: 400 },
+    });
     collected.push(await auth.handleUnauthorized(d));
     collected.push(await auth.getAccessToken().catch((e) => e));
     collected.push(auth.getSnapshot(), events);
     // Every error type, constructed the way the library constructs them.
     for (const [name, value] of Object.entries(core)) {
       if (typeof value === 'function' && value.prototype instanceof Error) {
-        collected.push(new (value as any)('TRANSIENT', `${name} happened`, { cause: new Error('socket hang up'), status: 500, requestId: 'r' }));
+        collected.push(
+          new (value as any)('TRANSIENT', `${name} happened`, {
+            cause: new Error('socket hang up'),
+            status: 500,
+            requestId: 'r',
+          }),
+        );
       }
     }
     const dump = collected
@@ -134,6 +154,8 @@ describe('redaction', () => {
   it('AbortError and TimeoutError carry the platform names', () => {
     expect(new core.AbortError('ABORTED', 'x').name).toBe('AbortError');
     expect(new core.TimeoutError('TIMEOUT', 'x').name).toBe('TimeoutError');
-    expect(new core.CredentialsRejectedError('CREDENTIALS_REJECTED', 'x').name).toBe('CredentialsRejectedError');
+    expect(new core.CredentialsRejectedError('CREDENTIALS_REJECTED', 'x').name).toBe(
+      'CredentialsRejectedError',
+    );
   });
 });
