@@ -1,0 +1,2 @@
+export { type AuthFetchOptions, createAuthFetch } from './createAuthFetch';
+export { installGlobalFetch } from './installGlobalFetch';
