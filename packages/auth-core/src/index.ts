@@ -16,6 +16,7 @@ export {
   TransientError,
   UnauthorizedError,
 } from './errors';
+export { followRedirects } from './followRedirects';
 export { MemoryStorage } from './MemoryStorage';
 export { LOGIN_PATH, REFRESH_PATH } from './protocol';
 export { parseStoredSession, storageKeyFor } from './session';

@@ -1,4 +1,4 @@
-import { type AuthDecision, type EkaAuth, UNWRAPPED } from '@eka/auth-core';
+import { type AuthDecision, type EkaAuth, followRedirects, UNWRAPPED } from '@eka/auth-core';
 
 /** Options for {@link createAuthFetch}. */
 export interface AuthFetchOptions {
@@ -8,7 +8,6 @@ export interface AuthFetchOptions {
   maxRedirects?: number;
 }
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const isBrowser = typeof document !== 'undefined';
 
 /** Bodies fetch can send again unchanged; streams and async iterables cannot be replayed. */
@@ -48,9 +47,11 @@ export function createAuthFetch(auth: EkaAuth, options: AuthFetchOptions = {}): 
   const maxRedirects = options.maxRedirects ?? 20;
 
   return async function authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const request = typeof input === 'object' && 'url' in input && !(input instanceof URL) ? input : undefined;
+    const request =
+      typeof input === 'object' && 'url' in input && !(input instanceof URL) ? input : undefined;
     let url = request ? request.url : String(input);
-    if ((globalThis as any).location && !/^[a-z][a-z\d+.-]*:/i.test(url)) url = new URL(url, location.href).href;
+    if ((globalThis as any).location && !/^[a-z][a-z\d+.-]*:/i.test(url))
+      url = new URL(url, location.href).href;
     const signal = init?.signal ?? request?.signal;
     let decision = await auth.authorize(url, { signal });
     if (!decision.headers) return inner(input, init);
@@ -72,32 +73,17 @@ export function createAuthFetch(auth: EkaAuth, options: AuthFetchOptions = {}): 
         : { ...init, headers, redirect: mode, body: body as BodyInit | null | undefined };
       const target: RequestInfo | URL = source ?? url;
       if (mode !== 'follow' || isBrowser) return inner(target, base);
-      return follow(target, { ...base, redirect: 'manual' }, url);
-    };
-
-    /** Follow redirects by hand, dropping the token (and never re-adding it) once a hop leaves the allowlist. */
-    const follow = async (target: RequestInfo | URL, hop: RequestInit, from: string): Promise<Response> => {
-      let response = await inner(target, hop);
-      let current = from;
-      for (let hops = 0; REDIRECTS.has(response.status) && response.headers.get('location'); hops++) {
-        if (hops >= maxRedirects) throw new TypeError('fetch failed: too many redirects');
-        const next = new URL(response.headers.get('location')!, current).href;
-        const nextHeaders = new Headers(hop.headers);
-        if (!auth.isAllowedUrl(next)) for (const name of [...auth.tokenHeaders, 'client-id']) nextHeaders.delete(name);
-        const method = (hop.method ?? (target as Request).method ?? 'GET').toUpperCase();
-        const keepBody = response.status === 307 || response.status === 308;
-        hop = {
-          ...hop,
-          headers: nextHeaders,
-          method: keepBody || method === 'HEAD' ? method : 'GET',
-          body: keepBody ? hop.body : undefined,
-        };
-        if (!keepBody) nextHeaders.delete('content-type');
-        void response.body?.cancel();
-        target = current = next;
-        response = await inner(target, hop);
-      }
-      return response;
+      // Follow by hand so the token is dropped when a hop leaves the allowed origins.
+      const manual = { ...base, redirect: 'manual' as const };
+      const method = init?.method ?? request?.method;
+      return followRedirects(
+        auth,
+        inner,
+        await inner(target, manual),
+        url,
+        { ...manual, method },
+        maxRedirects,
+      );
     };
 
     for (;;) {

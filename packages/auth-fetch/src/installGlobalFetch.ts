@@ -21,11 +21,15 @@ interface Installed {
  */
 export function installGlobalFetch(auth: EkaAuth, options: Omit<AuthFetchOptions, 'fetch'> = {}): () => void {
   const current = globalThis.fetch as typeof fetch & { [INSTALLED]?: Installed };
-  if (typeof current !== 'function') throw new ConfigError('CONFIG_INVALID', 'there is no global fetch to wrap');
+  if (typeof current !== 'function')
+    throw new ConfigError('CONFIG_INVALID', 'there is no global fetch to wrap');
   const existing = current[INSTALLED];
   if (existing) {
     if (existing.auth === auth) return existing.uninstall;
-    throw new ConfigError('CONFIG_INVALID', 'installGlobalFetch: another EkaAuth is already installed; uninstall it first');
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      'installGlobalFetch: another EkaAuth is already installed; uninstall it first',
+    );
   }
   const original = current;
   const authed = createAuthFetch(auth, { ...options, fetch: original });

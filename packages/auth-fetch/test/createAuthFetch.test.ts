@@ -123,7 +123,10 @@ describe('installGlobalFetch', () => {
       // An unmodified third-party SDK: plain fetch calls.
       const sdk = { get: (url: string) => fetch(url).then((r) => r.json()) };
       expect((await sdk.get(`${gateway.url}/api/echo`)).generation).toBe(1);
-      expect(await sdk.get(`${gateway.foreignUrl}/landing`)).toMatchObject({ receivedAuth: false, receivedAuthorization: false });
+      expect(await sdk.get(`${gateway.foreignUrl}/landing`)).toMatchObject({
+        receivedAuth: false,
+        receivedAuthorization: false,
+      });
       // The core's own login went straight to the network, never through the wrapper.
       expect(gateway.stats.logins.ok).toBe(1);
     } finally {

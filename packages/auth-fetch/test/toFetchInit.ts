@@ -2,9 +2,10 @@ import type { ContractRequest } from '@eka/auth-testing/contract';
 
 /** Map a contract request onto fetch's RequestInit (also used by the openapi-fetch adapter tests). */
 export function toFetchInit(request: ContractRequest): RequestInit & { duplex?: 'half' } {
-  const signals = [request.signal, request.timeoutMs ? AbortSignal.timeout(request.timeoutMs) : undefined].filter(
-    (s): s is AbortSignal => !!s,
-  );
+  const signals = [
+    request.signal,
+    request.timeoutMs ? AbortSignal.timeout(request.timeoutMs) : undefined,
+  ].filter((s): s is AbortSignal => !!s);
   const init: RequestInit & { duplex?: 'half' } = {
     method: request.method,
     signal: signals.length ? AbortSignal.any(signals) : undefined,

@@ -1,0 +1,2 @@
+export { ekaAuthMiddleware } from './ekaAuthMiddleware';
+export type { WithEkaAuth } from './WithEkaAuth';

@@ -1,0 +1,48 @@
+import type { ContractRequest } from '@eka/auth-testing/contract';
+import { runAdapterContract } from '@eka/auth-testing/contract';
+import createClient from 'openapi-fetch';
+import { ekaAuthMiddleware } from '../src/index';
+
+/** Map a contract request onto an (untyped) openapi-fetch call. */
+function call(client: ReturnType<typeof createClient>, request: ContractRequest) {
+  const url = new URL(request.url);
+  const signals = [
+    request.signal,
+    request.timeoutMs ? AbortSignal.timeout(request.timeoutMs) : undefined,
+  ].filter((s): s is AbortSignal => !!s);
+  const init: Record<string, unknown> = {
+    baseUrl: url.origin,
+    signal: signals.length ? AbortSignal.any(signals) : undefined,
+    parseAs: 'text',
+  };
+  const body = request.body;
+  if (body && body.kind !== 'json') {
+    init.body = body.value;
+    init.bodySerializer = (value: unknown) => value;
+    // Let fetch derive the content type from the body (text, form, blob, multipart).
+    init.headers = { 'Content-Type': null };
+  } else if (body) init.body = body.value;
+  const path = `${url.pathname}${url.search}` as never;
+  return request.method === 'GET' ? client.GET(path, init as never) : client.POST(path, init as never);
+}
+
+runAdapterContract(
+  '@eka/auth-openapi-fetch',
+  ({ auth }) => {
+    const client = createClient();
+    client.use(ekaAuthMiddleware(auth));
+    return {
+      async send(request) {
+        const { data, error, response } = await call(client, request);
+        const text = (data ?? error ?? '') as string;
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {}
+        return { status: response.status, body };
+      },
+    };
+  },
+  // openapi-fetch serialises bodies itself; streamed bodies are not an openapi-fetch use case.
+  { bodies: ['json', 'text', 'urlencoded', 'arraybuffer', 'uint8array', 'blob', 'formdata'] },
+);

@@ -1,0 +1,12 @@
+export {
+  CONTRACT_SCENARIOS,
+  type ContractBody,
+  type ContractBodyKind,
+  type ContractClient,
+  type ContractFactory,
+  type ContractOptions,
+  type ContractRequest,
+  type ContractResponse,
+  type ContractScenario,
+  runAdapterContract,
+} from './runAdapterContract';

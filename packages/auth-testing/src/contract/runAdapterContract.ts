@@ -1,0 +1,527 @@
+import { Readable } from 'node:stream';
+import { createEkaAuth, type EkaAuth, type EkaAuthOptions } from '@eka/auth-core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type EkaGateway, type StartEkaGatewayOptions, startEkaGateway } from '../startEkaGateway';
+
+/** Body kinds the contract sends. Each adapter maps them onto its client's own body types. */
+export type ContractBodyKind =
+  | 'json'
+  | 'text'
+  | 'urlencoded'
+  | 'arraybuffer'
+  | 'uint8array'
+  | 'blob'
+  | 'formdata'
+  | 'web-stream'
+  | 'node-stream';
+
+/** A request body as the contract describes it. `value` is ready to hand to most clients. */
+export type ContractBody =
+  | { kind: 'json'; value: Record<string, unknown> }
+  | { kind: 'text'; value: string }
+  | { kind: 'urlencoded'; value: URLSearchParams }
+  | { kind: 'arraybuffer'; value: ArrayBuffer }
+  | { kind: 'uint8array'; value: Uint8Array }
+  | { kind: 'blob'; value: Blob }
+  | { kind: 'formdata'; value: FormData }
+  | { kind: 'web-stream'; value: ReadableStream<Uint8Array> }
+  | { kind: 'node-stream'; value: Readable };
+
+/** One request the contract asks an adapter to send. `url` is absolute. */
+export interface ContractRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  body?: ContractBody;
+  /** Abort this request (covers waiting for a refresh and the retry). */
+  signal?: AbortSignal;
+  /** The request's own deadline, set the way the client sets timeouts. */
+  timeoutMs?: number;
+}
+
+/** What the adapter got back. Non-2xx statuses must be returned, not thrown; typed auth errors are thrown. */
+export interface ContractResponse {
+  status: number;
+  /** Parsed JSON body (or text when not JSON). */
+  body: any;
+}
+
+/** An adapter wired to one `EkaAuth`, as the contract drives it. */
+export interface ContractClient {
+  send(request: ContractRequest): Promise<ContractResponse>;
+  /** Detach/uninstall the adapter. */
+  dispose?(): void | Promise<void>;
+}
+
+/** Builds a client for one test. Called once per client the scenario needs. */
+export type ContractFactory = (context: {
+  auth: EkaAuth;
+  gateway: EkaGateway;
+}) => ContractClient | Promise<ContractClient>;
+
+/** Options for {@link runAdapterContract}. */
+export interface ContractOptions {
+  /** Body kinds the client can send. Default: all of them. Kinds left out are reported as skipped. */
+  bodies?: readonly ContractBodyKind[];
+  /**
+   * Scenario titles this adapter is expected to fail (run with `it.fails`, so an unexpected pass is
+   * an error too). Used to prove the contract catches a naive adapter; real adapters pass everything.
+   */
+  expectFailures?: readonly string[];
+}
+
+/** Every scenario title, for {@link ContractOptions.expectFailures}. */
+export const CONTRACT_SCENARIOS = [
+  'attaches the token to allowed origins only',
+  'concurrent requests with no token share one login',
+  'concurrent 401s before, during and after the refresh share one refresh and all succeed',
+  'rotation: no refresh token is ever presented twice',
+  'two clients sharing one EkaAuth make one refresh between them',
+  '401 forever: one retry per request, then a typed UNAUTHORIZED error, token calls bounded',
+  'a rejected refresh token falls back to one login',
+  '403 is not an expired token: no refresh, the caller sees 403',
+  'refresh and login rejected: CREDENTIALS_REJECTED with the request id, no secrets, no hang',
+  'gateway outage: typed TRANSIENT error, a later request recovers',
+  '429 with Retry-After is honoured',
+  'long-lived token answered with 401: LONG_LIVED_TOKEN_REJECTED, no token call',
+  'an already-aborted signal: rejected, no token call',
+  'one waiter aborts; the others succeed on the same login',
+  "a request's own timeout covers the wait for the refresh",
+  'the caller sees the retry, not the 401',
+  'no token, no login and no refresh for other origins (their 401s pass through)',
+  'a cross-origin redirect never carries the token (auth or Authorization)',
+  'a same-origin redirect keeps the token',
+  "two credentials never see each other's tokens",
+  'after logout() requests log in again',
+] as const;
+
+/** A scenario title, or a body title such as `retries a json body byte-identical`. */
+export type ContractScenario = (typeof CONTRACT_SCENARIOS)[number] | `${string} body ${string}`;
+
+const ALL_BODIES: readonly ContractBodyKind[] = [
+  'json',
+  'text',
+  'urlencoded',
+  'arraybuffer',
+  'uint8array',
+  'blob',
+  'formdata',
+  'web-stream',
+  'node-stream',
+];
+
+const BYTES = new Uint8Array(Array.from({ length: 3000 }, (_, i) => (i * 31 + 7) % 256));
+
+/**
+ * The adapter contract: the adapter-facing lines of RELIABILITY.md, each run against a fresh Eka
+ * gateway emulator over loopback. Call it at the top level of a vitest test file:
+ *
+ * ```ts
+ * runAdapterContract('fetch', ({ auth }) => ({ send: (r) => sendWithMyClient(createAuthFetch(auth), r) }));
+ * ```
+ */
+export function runAdapterContract(
+  name: string,
+  factory: ContractFactory,
+  options: ContractOptions = {},
+): void {
+  const bodies = options.bodies ?? ALL_BODIES;
+  const expected = new Set<string>(options.expectFailures ?? []);
+  const scenario = (title: string, fn: () => Promise<void>, timeoutMs = 15_000) =>
+    (expected.has(title) ? it.fails : it)(title, fn, timeoutMs);
+
+  describe(`${name}: adapter contract`, () => {
+    let gateway: EkaGateway;
+    const created: ContractClient[] = [];
+    const auths: EkaAuth[] = [];
+
+    const start = async (gatewayOptions: StartEkaGatewayOptions = {}) => {
+      await gateway?.close();
+      gateway = await startEkaGateway(gatewayOptions);
+    };
+    const makeAuth = (extra: Partial<EkaAuthOptions> = {}) => {
+      const auth = createEkaAuth({
+        clientId: gateway.credentials.clientId,
+        clientSecret: gateway.credentials.clientSecret,
+        baseUrl: gateway.url,
+        timeoutMs: 3_000,
+        backoff: { baseMs: 20, maxMs: 100 },
+        onEvent: () => {},
+        ...extra,
+      } as EkaAuthOptions);
+      auths.push(auth);
+      return auth;
+    };
+    const client = async (auth: EkaAuth) => {
+      const c = await factory({ auth, gateway });
+      created.push(c);
+      return c;
+    };
+    const setup = async (extra: Partial<EkaAuthOptions> = {}) => {
+      const auth = makeAuth(extra);
+      return { auth, c: await client(auth) };
+    };
+    const echo = () => `${gateway.url}/api/echo`;
+    const get = (c: ContractClient, url = echo(), more: Partial<ContractRequest> = {}) =>
+      c.send({ method: 'GET', url, ...more });
+    const failure = async (promise: Promise<unknown>) => {
+      try {
+        const value = await promise;
+        return new Error(`expected a rejection, got ${JSON.stringify(value)}`);
+      } catch (error) {
+        return error as any;
+      }
+    };
+
+    beforeEach(async () => {
+      await start();
+    });
+    afterEach(async () => {
+      for (const c of created.splice(0)) await c.dispose?.();
+      for (const a of auths.splice(0)) a.dispose();
+      await gateway.close();
+    });
+
+    scenario('attaches the token to allowed origins only', async () => {
+      const { c } = await setup();
+      const response = await get(c);
+      expect(response.status).toBe(200);
+      expect(response.body.generation).toBe(1);
+      expect(gateway.stats.logins.ok).toBe(1);
+      expect(gateway.stats.wrongPlace).toBe(0);
+    });
+
+    scenario('concurrent requests with no token share one login', async () => {
+      const { c } = await setup();
+      const responses = await Promise.all(Array.from({ length: 25 }, () => get(c)));
+      expect(responses.map((r) => r.status)).toEqual(Array(25).fill(200));
+      expect(gateway.stats.logins.ok).toBe(1);
+      expect(gateway.stats.apiCalls.byGeneration[1]).toBe(25);
+    });
+
+    scenario(
+      'concurrent 401s before, during and after the refresh share one refresh and all succeed',
+      async () => {
+        const { c } = await setup();
+        await get(c);
+        gateway.control.revokeAllAccessTokens();
+        gateway.control.setLatency('refresh', 150);
+        const wave = () => Array.from({ length: 8 }, () => get(c));
+        const first = wave();
+        await new Promise((r) => setTimeout(r, 50));
+        const second = wave();
+        await new Promise((r) => setTimeout(r, 250));
+        const third = wave();
+        const responses = await Promise.all([...first, ...second, ...third]);
+        expect(responses.map((r) => r.status)).toEqual(Array(24).fill(200));
+        expect(gateway.stats.refreshes.ok).toBe(1);
+        expect(gateway.stats.logins.ok).toBe(1);
+        expect(gateway.stats.apiCalls.unauthorized).toBeLessThanOrEqual(16);
+      },
+    );
+
+    scenario('rotation: no refresh token is ever presented twice', async () => {
+      const { c } = await setup();
+      await get(c);
+      for (let round = 0; round < 5; round++) {
+        gateway.control.revokeAllAccessTokens();
+        const responses = await Promise.all(Array.from({ length: 6 }, () => get(c)));
+        expect(responses.every((r) => r.status === 200)).toBe(true);
+      }
+      expect(gateway.stats.refreshes).toEqual({ ok: 5, rejected: 0, reused: 0 });
+      expect(gateway.stats.logins.ok).toBe(1);
+    });
+
+    scenario('two clients sharing one EkaAuth make one refresh between them', async () => {
+      const { auth, c } = await setup();
+      const other = await client(auth);
+      await get(c);
+      gateway.control.revokeAllAccessTokens();
+      const responses = await Promise.all([get(c), get(other), get(c), get(other)]);
+      expect(responses.every((r) => r.status === 200)).toBe(true);
+      expect(gateway.stats.refreshes.ok).toBe(1);
+    });
+
+    scenario(
+      '401 forever: one retry per request, then a typed UNAUTHORIZED error, token calls bounded',
+      async () => {
+        const { c } = await setup();
+        await get(c);
+        gateway.control.alwaysUnauthorized(true);
+        for (let i = 0; i < 10; i++) {
+          const error = await failure(get(c));
+          expect(error.code).toBe('UNAUTHORIZED');
+        }
+        // 1 login + a few refreshes under the growing cool-down, never one per request.
+        expect(gateway.stats.tokenEndpointCalls).toBeLessThanOrEqual(4);
+        expect(gateway.stats.apiCalls.unauthorized).toBeLessThanOrEqual(20);
+      },
+    );
+
+    scenario('a rejected refresh token falls back to one login', async () => {
+      const { c } = await setup();
+      await get(c);
+      gateway.control.revokeRefreshTokens();
+      gateway.control.revokeAllAccessTokens();
+      const response = await get(c);
+      expect(response.status).toBe(200);
+      expect(gateway.stats.logins.ok).toBe(2);
+      expect(gateway.stats.refreshes.rejected).toBe(1);
+    });
+
+    scenario('403 is not an expired token: no refresh, the caller sees 403', async () => {
+      const { c } = await setup();
+      const response = await get(c, `${gateway.url}/api/forbidden`);
+      expect(response.status).toBe(403);
+      expect(gateway.stats.refreshes.ok + gateway.stats.refreshes.rejected).toBe(0);
+      expect(gateway.stats.logins.ok).toBe(1);
+    });
+
+    scenario(
+      'refresh and login rejected: CREDENTIALS_REJECTED with the request id, no secrets, no hang',
+      async () => {
+        const { c } = await setup();
+        const ok = await get(c);
+        expect(ok.status).toBe(200);
+        gateway.control.revokeRefreshTokens();
+        gateway.control.revokeAllAccessTokens();
+        gateway.control.failNext('login', 1, 'bad-credentials');
+        const errors = await Promise.all(Array.from({ length: 5 }, () => failure(get(c))));
+        for (const error of errors) {
+          expect(error.code).toBe('CREDENTIALS_REJECTED');
+          expect(error.requestId).toBeTruthy();
+          const text = `${String(error)} ${JSON.stringify(error)} ${error.stack ?? ''}`;
+          expect(text).not.toContain(gateway.credentials.clientSecret);
+        }
+      },
+    );
+
+    scenario('gateway outage: typed TRANSIENT error, a later request recovers', async () => {
+      const { c } = await setup();
+      gateway.control.failNext('login', 1, { status: 503 });
+      const error = await failure(get(c));
+      expect(error.code).toBe('TRANSIENT');
+      expect(error.transient).toBe(true);
+      await new Promise((r) => setTimeout(r, 150));
+      expect((await get(c)).status).toBe(200);
+    });
+
+    scenario('429 with Retry-After is honoured', async () => {
+      const { auth, c } = await setup();
+      gateway.control.failNext('login', 1, { status: 429, retryAfterSec: 2 });
+      const error = await failure(get(c));
+      expect(error.code).toBe('TRANSIENT');
+      expect(error.retryAfterMs).toBeGreaterThanOrEqual(2_000);
+      expect((await failure(get(c))).code).toBe('TRANSIENT');
+      expect(gateway.stats.tokenEndpointCalls).toBe(1);
+      expect(auth.getSnapshot().retryAt).toBeGreaterThan(Date.now() + 1_000);
+    });
+
+    scenario('long-lived token answered with 401: LONG_LIVED_TOKEN_REJECTED, no token call', async () => {
+      const auth = createEkaAuth({
+        longLivedToken: gateway.credentials.longLivedToken!,
+        baseUrl: gateway.url,
+      });
+      auths.push(auth);
+      const c = await client(auth);
+      expect((await get(c)).body.generation).toBe(0);
+      gateway.control.revokeLongLived();
+      const error = await failure(get(c));
+      expect(error.code).toBe('LONG_LIVED_TOKEN_REJECTED');
+      expect(gateway.stats.tokenEndpointCalls).toBe(0);
+      expect(gateway.stats.apiCalls.unauthorized).toBe(1);
+    });
+
+    scenario('an already-aborted signal: rejected, no token call', async () => {
+      const { c } = await setup();
+      await expect(get(c, echo(), { signal: AbortSignal.abort() })).rejects.toBeTruthy();
+      expect(gateway.stats.tokenEndpointCalls).toBe(0);
+    });
+
+    scenario('one waiter aborts; the others succeed on the same login', async () => {
+      const { c } = await setup();
+      gateway.control.setLatency('login', 300);
+      const controller = new AbortController();
+      const aborted = failure(get(c, echo(), { signal: controller.signal }));
+      const others = Array.from({ length: 4 }, () => get(c));
+      await new Promise((r) => setTimeout(r, 50));
+      controller.abort();
+      expect(await aborted).toBeTruthy();
+      const responses = await Promise.all(others);
+      expect(responses.every((r) => r.status === 200)).toBe(true);
+      expect(gateway.stats.logins.ok).toBe(1);
+    });
+
+    scenario("a request's own timeout covers the wait for the refresh", async () => {
+      const { c } = await setup({ timeoutMs: 10_000 });
+      gateway.control.setLatency('login', 5_000);
+      const started = Date.now();
+      const error = await failure(get(c, echo(), { timeoutMs: 300 }));
+      expect(error).toBeTruthy();
+      expect(Date.now() - started).toBeLessThan(3_000);
+    });
+
+    scenario('the caller sees the retry, not the 401', async () => {
+      const { c } = await setup();
+      await get(c);
+      gateway.control.revokeAllAccessTokens();
+      const response = await get(c);
+      expect(response.status).toBe(200);
+      expect(response.body.generation).toBe(2);
+    });
+
+    scenario('no token, no login and no refresh for other origins (their 401s pass through)', async () => {
+      const { c } = await setup({ header: 'both' });
+      const response = await get(c, `${gateway.foreignUrl}/landing`);
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({
+        foreign: true,
+        receivedAuth: false,
+        receivedAuthorization: false,
+      });
+      expect(gateway.stats.tokenLeaks).toBe(0);
+      expect(gateway.stats.tokenEndpointCalls).toBe(0);
+    });
+
+    scenario('a cross-origin redirect never carries the token (auth or Authorization)', async () => {
+      const { c } = await setup({ header: 'both' });
+      const to = encodeURIComponent(`${gateway.foreignUrl}/landing`);
+      const response = await get(c, `${gateway.url}/api/redirect?to=${to}`);
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({
+        foreign: true,
+        receivedAuth: false,
+        receivedAuthorization: false,
+      });
+      expect(gateway.stats.tokenLeaks).toBe(0);
+    });
+
+    scenario('a same-origin redirect keeps the token', async () => {
+      const { c } = await setup({ header: 'both' });
+      const response = await get(c, `${gateway.url}/api/redirect-same`);
+      expect(response.status).toBe(200);
+      expect(response.body.generation).toBe(1);
+    });
+
+    scenario("two credentials never see each other's tokens", async () => {
+      await start({
+        clients: [
+          { clientId: 'tenant-a', clientSecret: 'secret-a' },
+          { clientId: 'tenant-b', clientSecret: 'secret-b' },
+        ],
+      });
+      const a = await client(
+        makeAuth({ clientId: 'tenant-a', clientSecret: 'secret-a' } as Partial<EkaAuthOptions>),
+      );
+      const b = await client(
+        makeAuth({ clientId: 'tenant-b', clientSecret: 'secret-b' } as Partial<EkaAuthOptions>),
+      );
+      const results = await Promise.all([get(a), get(b), get(a), get(b)]);
+      expect(results.map((r) => r.body.clientId)).toEqual(['tenant-a', 'tenant-b', 'tenant-a', 'tenant-b']);
+    });
+
+    scenario('after logout() requests log in again', async () => {
+      const { auth, c } = await setup();
+      await get(c);
+      await auth.logout();
+      expect((await get(c)).status).toBe(200);
+      expect(gateway.stats.logins.ok).toBe(2);
+    });
+
+    // ---- bodies --------------------------------------------------------------------------------
+    for (const kind of ALL_BODIES) {
+      const streaming = kind === 'web-stream' || kind === 'node-stream';
+      const title = streaming
+        ? `a ${kind} body is never re-sent: NON_REPLAYABLE_BODY, token refreshed`
+        : `retries a ${kind} body byte-identical with its content type`;
+      if (!bodies.includes(kind)) {
+        it.skip(`${title} (not supported by ${name})`, () => {});
+        continue;
+      }
+      scenario(title, async () => {
+        const { c } = await setup();
+        await get(c);
+        gateway.control.revokeAllAccessTokens();
+        const { body, sha256, contentType } = await makeBody(kind);
+        if (streaming) {
+          const error = await failure(c.send({ method: 'POST', url: `${gateway.url}/api/upload`, body }));
+          expect(error.code).toBe('NON_REPLAYABLE_BODY');
+          expect(gateway.stats.refreshes.ok).toBe(1);
+          expect((await get(c)).body.generation).toBe(2);
+          return;
+        }
+        const response = await c.send({ method: 'POST', url: echo(), body });
+        expect(response.status).toBe(200);
+        expect(gateway.stats.apiCalls.unauthorized).toBe(1);
+        expect(response.body.generation).toBe(2);
+        expect(response.body.contentType ?? '').toMatch(contentType);
+        if (sha256) expect(response.body.bodySha256).toBe(sha256);
+        else {
+          expect(response.body.bodyText).toContain('contract-field-value');
+          expect(response.body.bodyText).toContain('contract-file-content ✓');
+        }
+      });
+    }
+  });
+}
+
+async function hex(bytes: Uint8Array | ArrayBuffer): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as BufferSource);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Build a body of `kind` with the digest and content type the gateway must see (twice: first try and retry). */
+async function makeBody(
+  kind: ContractBodyKind,
+): Promise<{ body: ContractBody; sha256?: string; contentType: RegExp }> {
+  const json = { patient: 'Ā-42 ✓', visits: [1, 2, 3] };
+  const text = 'plain text ✓ with unicode';
+  const form = new URLSearchParams({ a: '1', b: 'two words', c: 'ü' });
+  const utf8 = (s: string) => new TextEncoder().encode(s);
+  switch (kind) {
+    case 'json':
+      return {
+        body: { kind, value: json },
+        sha256: await hex(utf8(JSON.stringify(json))),
+        contentType: /json/,
+      };
+    case 'text':
+      return { body: { kind, value: text }, sha256: await hex(utf8(text)), contentType: /text\/plain/ };
+    case 'urlencoded':
+      return {
+        body: { kind, value: form },
+        sha256: await hex(utf8(form.toString())),
+        contentType: /application\/x-www-form-urlencoded/,
+      };
+    case 'arraybuffer':
+      return { body: { kind, value: BYTES.slice().buffer }, sha256: await hex(BYTES), contentType: /.*/ };
+    case 'uint8array':
+      return { body: { kind, value: BYTES.slice() }, sha256: await hex(BYTES), contentType: /.*/ };
+    case 'blob':
+      return {
+        body: { kind, value: new Blob([BYTES], { type: 'application/x-eka-test' }) },
+        sha256: await hex(BYTES),
+        contentType: /application\/x-eka-test/,
+      };
+    case 'formdata': {
+      const data = new FormData();
+      data.append('field', 'contract-field-value');
+      data.append('file', new Blob(['contract-file-content ✓'], { type: 'text/plain' }), 'note.txt');
+      return { body: { kind, value: data }, contentType: /multipart\/form-data/ };
+    }
+    case 'web-stream':
+      return {
+        body: {
+          kind,
+          value: new ReadableStream({
+            start(controller) {
+              controller.enqueue(BYTES);
+              controller.close();
+            },
+          }),
+        },
+        contentType: /.*/,
+      };
+    case 'node-stream':
+      return { body: { kind, value: Readable.from([Buffer.from(BYTES)]) }, contentType: /.*/ };
+  }
+}

@@ -1,0 +1,1 @@
+export { type EkaHandlers, type EkaHandlersOptions, ekaHandlers } from './ekaHandlers';

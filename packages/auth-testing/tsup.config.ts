@@ -1,0 +1,20 @@
+import { defineConfig } from 'tsup';
+import { defineLibrary } from '../../tooling/tsup';
+
+export default defineConfig([
+  // `!cli.js` keeps the bin built by the second config, which runs in parallel.
+  defineLibrary(
+    { index: 'src/index.ts', msw: 'src/msw.ts', contract: 'src/contract/index.ts' },
+    { clean: ['!cli.js'] },
+  ),
+  {
+    entry: { cli: 'src/cli.ts' },
+    format: ['esm'],
+    platform: 'node',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+    clean: false,
+    dts: false,
+    sourcemap: false,
+  },
+]);
