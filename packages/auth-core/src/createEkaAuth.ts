@@ -447,8 +447,9 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
       return;
     }
     if (flight) return settled(flight, signal);
-    if (!force && retryAt! > now) {
-      if (alive(now)) return;
+    // Backing off after a transient failure: keep a still-valid token, and even a 401 waits.
+    if (retryAt! > now) {
+      if (!force && alive(now)) return;
       throw error!;
     }
     if (state === 'failed' && retryAt === undefined && !force) throw error!;
@@ -504,9 +505,13 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
         }
         return unauthorized();
       }
+      // A background refresh that started before this 401 may bring a token that was revoked too:
+      // its retry is then not final, so a second 401 may still force one fresh refresh.
+      let final = true;
       try {
         if (used.generation === generation) {
           if (struckGeneration === generation && clock() < cooldownUntil) return unauthorized();
+          final = !flight || flight.forced;
           await ensure(options.signal, true);
         } else {
           // Straggler: the request carried an older generation than the one held now — no refresh.
@@ -525,7 +530,7 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
           ),
         };
       }
-      return { action: 'retry', decision: retryDecision };
+      return { action: 'retry', decision: final ? retryDecision : decision };
     },
     async getAccessToken(options = {}) {
       await ensure(options.signal, !!options.forceRefresh);

@@ -74,6 +74,24 @@ describe('createEkaAuth: single flight', () => {
     expect(outcome).toMatchObject({ action: 'retry', decision: { generation: 2, retry: true } });
   });
 
+  it('a 401 that joins a background refresh started before it may force one more refresh', async () => {
+    const { auth, eka, clock } = setup();
+    const old = await auth.authorize(URL_);
+    clock.advance(1800_000 - 200_000); // inside the refresh window
+    const gate = eka.gate('refresh');
+    await auth.authorize(URL_); // starts the background refresh
+    const outcome = await Promise.all([auth.handleUnauthorized(old), flush().then(() => gate.release())]).then(
+      ([o]) => o,
+    );
+    // The background result (issued before the revocation) is retried, but not as the final attempt…
+    expect(outcome).toMatchObject({ action: 'retry', decision: { generation: 2, retry: false } });
+    if (outcome.action !== 'retry') return;
+    // …so its 401 forces one fresh refresh, whose retry is final.
+    const second = await auth.handleUnauthorized(outcome.decision);
+    expect(second).toMatchObject({ action: 'retry', decision: { generation: 3, retry: true } });
+    expect(eka.stats.refreshes).toBe(2);
+  });
+
   it('two adapters sharing one EkaAuth share one refresh', async () => {
     const { auth, eka } = setup();
     const a = await auth.authorize(URL_);
@@ -262,6 +280,19 @@ describe('createEkaAuth: failures', () => {
     await flush();
     expect(eka.stats.refreshes).toBe(2);
     expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-2');
+  });
+
+  it('a 401 during the back-off fails fast with the transient error, no token call', async () => {
+    const { auth, eka, clock } = setup();
+    const d = await auth.authorize(URL_);
+    eka.next('refresh', { status: 503 });
+    expect(await auth.handleUnauthorized(d)).toMatchObject({ action: 'fail', error: { code: 'TRANSIENT' } });
+    const d2 = await auth.authorize(URL_);
+    expect(await auth.handleUnauthorized(d2)).toMatchObject({ action: 'fail', error: { code: 'TRANSIENT' } });
+    expect(eka.stats.refreshes).toBe(1);
+    clock.advance(1_001);
+    expect(await auth.handleUnauthorized(d2)).toMatchObject({ action: 'retry' });
+    expect(eka.stats.refreshes).toBe(2);
   });
 
   it('the token endpoint hangs → the refresh times out and its HTTP call is really aborted', async () => {
