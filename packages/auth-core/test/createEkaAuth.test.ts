@@ -80,9 +80,10 @@ describe('createEkaAuth: single flight', () => {
     clock.advance(1800_000 - 200_000); // inside the refresh window
     const gate = eka.gate('refresh');
     await auth.authorize(URL_); // starts the background refresh
-    const outcome = await Promise.all([auth.handleUnauthorized(old), flush().then(() => gate.release())]).then(
-      ([o]) => o,
-    );
+    const outcome = await Promise.all([
+      auth.handleUnauthorized(old),
+      flush().then(() => gate.release()),
+    ]).then(([o]) => o);
     // The background result (issued before the revocation) is retried, but not as the final attempt…
     expect(outcome).toMatchObject({ action: 'retry', decision: { generation: 2, retry: false } });
     if (outcome.action !== 'retry') return;
