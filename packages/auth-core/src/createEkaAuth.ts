@@ -602,6 +602,11 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
     adopt({ accessToken: o.longLivedToken! }, 'login');
     move('TOKEN');
   }
+  if (mode === 'credentials' && typeof document !== 'undefined' && typeof window !== 'undefined') {
+    warn(
+      'a client secret is being used in a browser, where every visitor can read it; use the `login` option with tokens from your backend',
+    );
+  }
   return auth;
 }
 

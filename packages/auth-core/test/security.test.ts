@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as core from '../src/index';
 import { createEkaAuth, EkaAuthError, type EkaAuthEvent } from '../src/index';
 import { fakeEka, manualClock, SECRET } from './fakeEka';
@@ -157,5 +157,25 @@ describe('redaction', () => {
     expect(new core.CredentialsRejectedError('CREDENTIALS_REJECTED', 'x').name).toBe(
       'CredentialsRejectedError',
     );
+  });
+});
+
+describe('browser context', () => {
+  it('warns when a client secret is used from a browser, not on a server', () => {
+    const warnings: string[] = [];
+    const onEvent = (e: EkaAuthEvent) => e.type === 'warning' && warnings.push(e.message);
+    createEkaAuth({ clientId: 'c', clientSecret: SECRET, onEvent }).dispose();
+    expect(warnings).toEqual([]);
+    vi.stubGlobal('window', {});
+    vi.stubGlobal('document', {});
+    try {
+      createEkaAuth({ clientId: 'c', clientSecret: SECRET, onEvent }).dispose();
+      createEkaAuth({ login: async () => ({ accessToken: 'from-backend' }), onEvent }).dispose();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/client secret is being used in a browser/);
+    expect(warnings[0]).not.toContain(SECRET);
   });
 });
