@@ -30,6 +30,7 @@ import { originMatcher, secureOrigin } from './url';
 export const UNWRAPPED: unique symbol = Symbol.for('@eka/auth.unwrapped') as any;
 
 const NO_AUTH: AuthDecision = Object.freeze({ headers: null, generation: 0, retry: false });
+const NO_AUTH_PROMISE = Promise.resolve(NO_AUTH);
 const PASS: UnauthorizedOutcome = Object.freeze({ action: 'pass' });
 
 interface Flight {
@@ -74,6 +75,7 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
   let generation = 0;
   let decision = NO_AUTH;
   let retryDecision = NO_AUTH;
+  let settledDecision = NO_AUTH_PROMISE;
   let shouldAt = Number.POSITIVE_INFINITY;
   let mustAt = Number.POSITIVE_INFINITY;
   let error: EkaAuthError | undefined;
@@ -180,6 +182,7 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
     const headers = headersFor(next.accessToken);
     decision = Object.freeze({ headers, generation, retry: false });
     retryDecision = Object.freeze({ headers, generation, retry: true });
+    settledDecision = Promise.resolve(decision);
     shouldAt = mustAt = Number.POSITIVE_INFINITY;
     if (next.expiresAt !== undefined) {
       const lifetime = Math.max(0, next.expiresAt - (next.obtainedAt ?? now));
@@ -468,11 +471,13 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
       return () => listeners.delete(listener);
     },
     isAllowedUrl,
-    async authorize(url, options) {
-      if (!isAllowedUrl(url)) return NO_AUTH;
-      if (loading || !tokens || flight || !(clock() < shouldAt)) await ensure(options?.signal, false);
-      else if (options?.signal?.aborted) throw abortError(options.signal);
-      return decision;
+    authorize(url, options) {
+      // Hot path: a valid cached token → one shared, already-resolved promise; nothing allocated.
+      if (!isAllowedUrl(url)) return NO_AUTH_PROMISE;
+      if (loading || !tokens || flight || !(clock() < shouldAt) || options?.signal?.aborted) {
+        return ensure(options?.signal, false).then(() => decision);
+      }
+      return settledDecision;
     },
     async handleUnauthorized(used, options = {}) {
       if (!used.headers) return PASS;
@@ -571,6 +576,7 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
     strikes = failures = 0;
     shouldAt = mustAt = Number.POSITIVE_INFINITY;
     decision = retryDecision = NO_AUTH;
+    settledDecision = NO_AUTH_PROMISE;
     move('LOGOUT');
     if (current) {
       current.abort.abort();
