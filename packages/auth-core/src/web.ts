@@ -2,7 +2,11 @@ import type { StoredSession, TokenStorage } from './types';
 
 /** The part of the Web Locks API (`navigator.locks`) this storage uses. */
 export interface WebLockManager {
-  request<T>(name: string, options: { signal?: AbortSignal }, fn: () => Promise<T>): Promise<T>;
+  request<T>(
+    name: string,
+    options: { signal?: AbortSignal; ifAvailable?: boolean },
+    fn: (lock: unknown) => Promise<T>,
+  ): Promise<T>;
 }
 
 /** Where `storage` (and `pagehide`) events arrive: the window. */
@@ -85,9 +89,35 @@ export function webStorage(options: WebStorageOptions = {}): TokenStorage {
   };
   storage.lock =
     typeof locks?.request === 'function'
-      ? (key, fn, { signal }) => locks.request(key, { signal }, fn)
+      ? webLocksLock(locks, events)
       : leaseLock(area, events, options.leaseMs ?? 15_000);
   return storage;
+}
+
+/**
+ * The Web Locks lock. A tab that had to wait for another holder gives that holder's last write a
+ * moment to reach this tab's copy of the storage (it travels apart from the lock grant) before the
+ * core re-checks it, so it adopts the new token instead of refreshing with a spent refresh token.
+ */
+function webLocksLock(locks: WebLockManager, events: WebEventTarget | undefined) {
+  const WAITED = Symbol('waited');
+  return async <T>(key: string, fn: () => Promise<T>, { signal }: { signal: AbortSignal }): Promise<T> => {
+    const free = await locks.request(key, { ifAvailable: true }, async (lock) => (lock ? fn() : WAITED));
+    if (free !== WAITED) return free as T;
+    let changed = false;
+    const onStorage = (event: Event) => {
+      if ((event as StorageEvent).key === key || (event as StorageEvent).key === null) changed = true;
+    };
+    events?.addEventListener('storage', onStorage);
+    try {
+      return await locks.request(key, { signal }, async () => {
+        if (!changed) await changeOrTimeout(events, key, SETTLE_MS, signal);
+        return fn();
+      });
+    } finally {
+      events?.removeEventListener('storage', onStorage);
+    }
+  };
 }
 
 /**
@@ -143,8 +173,8 @@ async function acquireLease(
       await changeOrTimeout(events, leaseKey, Math.random() * CLAIM_MS, signal);
       continue;
     }
-    // Claim briefly, let the writes settle (the last one wins everywhere), and go ahead only if
-    // ours is the one left. Two tabs that each see the other's claim both retry once it lapses.
+    // Claim briefly, give concurrent claims time to arrive, and go ahead only if ours is the one
+    // still there. Two tabs that each see the other's claim back off until it lapses (CLAIM_MS).
     write(CLAIM_MS);
     await changeOrTimeout(undefined, undefined, SETTLE_MS, signal);
     if (mine()) break;
