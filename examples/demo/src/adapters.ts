@@ -1,6 +1,10 @@
+import { attachEkaAuth } from '@eka/auth-axios';
 import type { EkaAuth } from '@eka/auth-core';
 import { createAuthFetch } from '@eka/auth-fetch';
+import { withEkaAuth } from '@eka/auth-got';
 import { ekaAuthMiddleware } from '@eka/auth-openapi-fetch';
+import axios from 'axios';
+import got from 'got';
 import createClient from 'openapi-fetch';
 
 /** What the demo needs from each adapter: a GET that returns status and JSON body. */
@@ -48,5 +52,34 @@ const openapiFetchAdapter: DemoAdapter = {
   },
 };
 
+const axiosAdapter: DemoAdapter = {
+  name: 'axios',
+  create(auth) {
+    const api = axios.create({ validateStatus: () => true });
+    const detach = attachEkaAuth(api, auth);
+    return {
+      async get(url) {
+        const response = await api.get(url);
+        return { status: response.status, body: response.data };
+      },
+      dispose: detach,
+    };
+  },
+};
+
+const gotAdapter: DemoAdapter = {
+  name: 'got',
+  create(auth) {
+    const api = withEkaAuth(got.extend({ throwHttpErrors: false, retry: { limit: 0 } }), auth);
+    return {
+      async get(url) {
+        const response = await api.get(url, { responseType: 'json' });
+        return { status: response.statusCode, body: response.body as any };
+      },
+      dispose() {},
+    };
+  },
+};
+
 /** Every adapter the demo drives, in order. */
-export const ADAPTERS: readonly DemoAdapter[] = [fetchAdapter, openapiFetchAdapter];
+export const ADAPTERS: readonly DemoAdapter[] = [fetchAdapter, axiosAdapter, gotAdapter, openapiFetchAdapter];

@@ -455,7 +455,8 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
       if (!force && alive(now)) return;
       throw error!;
     }
-    if (state === 'failed' && retryAt === undefined && !force) throw error!;
+    // Rejected credentials stay failed until login(): neither a request nor a 401 logs in again.
+    if (state === 'failed' && retryAt === undefined) throw error!;
     return settled(start(force, false), signal);
   };
 

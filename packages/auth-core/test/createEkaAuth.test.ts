@@ -231,6 +231,26 @@ describe('createEkaAuth: failures', () => {
     expect(auth.state).toBe('valid');
   });
 
+  it('a 401 arriving after the credentials were rejected does not log in again', async () => {
+    const { auth, eka } = setup();
+    const d = await auth.authorize(URL_);
+    eka.next('refresh', { status: 401, body: { code: 401 } });
+    eka.next('login', { status: 500, body: { message: 'invalid credentials', code: 400 } });
+    expect(await auth.handleUnauthorized(d)).toMatchObject({
+      action: 'fail',
+      error: { code: 'CREDENTIALS_REJECTED' },
+    });
+    expect(await auth.handleUnauthorized(d)).toMatchObject({
+      action: 'fail',
+      error: { code: 'CREDENTIALS_REJECTED' },
+    });
+    await expect(auth.getAccessToken({ forceRefresh: true })).rejects.toMatchObject({
+      code: 'CREDENTIALS_REJECTED',
+    });
+    expect(eka.stats.logins).toBe(2);
+    expect(auth.state).toBe('failed');
+  });
+
   it('network error, 5xx and 429 → typed transient error, backoff with jitter, Retry-After honoured', async () => {
     const { auth, eka, clock } = setup();
     eka.next('login', {

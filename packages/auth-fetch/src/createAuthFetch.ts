@@ -88,7 +88,8 @@ export function createAuthFetch(auth: EkaAuth, options: AuthFetchOptions = {}): 
 
     for (;;) {
       const response = await send(decision);
-      if (response.status !== 401) return response;
+      // A 401 from wherever a redirect led outside the allowed origins is not ours to answer.
+      if (response.status !== 401 || (response.url && !auth.isAllowedUrl(response.url))) return response;
       const outcome = await auth.handleUnauthorized(decision, {
         signal,
         replayable: spare ? true : canReplay(body),

@@ -90,6 +90,16 @@ describe('createAuthFetch', () => {
     expect(gateway.stats.tokenLeaks).toBe(0);
   });
 
+  it("hands back a foreign origin's 401 reached through a redirect, without refreshing", async () => {
+    const f = createAuthFetch(auth);
+    await f(`${gateway.url}/api/echo`);
+    const to = encodeURIComponent(`${gateway.foreignUrl}/unauthorized`);
+    const response = await f(`${gateway.url}/api/redirect?to=${to}`);
+    expect(response.status).toBe(401);
+    expect(gateway.stats.tokenEndpointCalls).toBe(1);
+    expect(gateway.stats.tokenLeaks).toBe(0);
+  });
+
   it('turns 303 after POST into a GET without the body', async () => {
     const seen: string[] = [];
     const spy = (async (input: RequestInfo | URL, init?: RequestInit) => {

@@ -53,7 +53,8 @@ export function ekaAuthMiddleware(auth: EkaAuth): Middleware {
       let last = await follow(response, request);
       let decision = state.decision;
       // Bounded by the core: a 401 to the retry's decision always answers "fail".
-      while (last.status === 401) {
+      // A 401 from wherever a redirect led outside the allowed origins is not ours to answer.
+      while (last.status === 401 && !(last.url && !auth.isAllowedUrl(last.url))) {
         const outcome = await auth.handleUnauthorized(decision, {
           signal: request.signal,
           requestId: last.headers.get('apigw-requestid'),

@@ -91,6 +91,7 @@ export const CONTRACT_SCENARIOS = [
   'the caller sees the retry, not the 401',
   'no token, no login and no refresh for other origins (their 401s pass through)',
   'a cross-origin redirect never carries the token (auth or Authorization)',
+  'a foreign 401 reached through a redirect is handed back, nothing refreshed',
   'a same-origin redirect keeps the token',
   "two credentials never see each other's tokens",
   'after logout() requests log in again',
@@ -218,7 +219,8 @@ export function runAdapterContract(
         expect(responses.map((r) => r.status)).toEqual(Array(24).fill(200));
         expect(gateway.stats.refreshes.ok).toBe(1);
         expect(gateway.stats.logins.ok).toBe(1);
-        expect(gateway.stats.apiCalls.unauthorized).toBeLessThanOrEqual(16);
+        // Each request meets at most one 401 (timing decides how many of the 24 do).
+        expect(gateway.stats.apiCalls.unauthorized).toBeLessThanOrEqual(24);
       },
     );
 
@@ -247,15 +249,16 @@ export function runAdapterContract(
     scenario(
       '401 forever: one retry per request, then a typed UNAUTHORIZED error, token calls bounded',
       async () => {
-        const { c } = await setup();
+        // A cool-down long enough that the bound does not depend on how fast this machine is.
+        const { c } = await setup({ backoff: { baseMs: 2_000, maxMs: 10_000 } });
         await get(c);
         gateway.control.alwaysUnauthorized(true);
         for (let i = 0; i < 10; i++) {
           const error = await failure(get(c));
           expect(error.code).toBe('UNAUTHORIZED');
         }
-        // 1 login + a few refreshes under the growing cool-down, never one per request.
-        expect(gateway.stats.tokenEndpointCalls).toBeLessThanOrEqual(4);
+        // 1 login + 1 refresh, then the cool-down: never one refresh per request.
+        expect(gateway.stats.tokenEndpointCalls).toBeLessThanOrEqual(3);
         expect(gateway.stats.apiCalls.unauthorized).toBeLessThanOrEqual(20);
       },
     );
@@ -396,6 +399,20 @@ export function runAdapterContract(
         receivedAuthorization: false,
       });
       expect(gateway.stats.tokenLeaks).toBe(0);
+    });
+
+    scenario('a foreign 401 reached through a redirect is handed back, nothing refreshed', async () => {
+      const { c } = await setup({ header: 'both' });
+      await get(c);
+      const to = encodeURIComponent(`${gateway.foreignUrl}/unauthorized`);
+      const response = await get(c, `${gateway.url}/api/redirect?to=${to}`);
+      expect(response.status).toBe(401);
+      expect(response.body).toMatchObject({
+        foreign: true,
+        receivedAuth: false,
+        receivedAuthorization: false,
+      });
+      expect(gateway.stats.tokenEndpointCalls).toBe(1);
     });
 
     scenario('a same-origin redirect keeps the token', async () => {

@@ -1,0 +1,1 @@
+export { attachEkaAuth } from './attachEkaAuth';

@@ -1,0 +1,286 @@
+import { createReadStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEkaAuth, type EkaAuth, EkaAuthError } from '@eka/auth-core';
+import { type EkaGateway, startEkaGateway } from '@eka/auth-testing';
+import axios, { type AxiosInstance } from 'axios';
+import oldestAxios from 'axios-oldest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { attachEkaAuth } from '../src/index';
+
+let gateway: EkaGateway;
+let auth: EkaAuth;
+
+beforeEach(async () => {
+  gateway = await startEkaGateway();
+  auth = createEkaAuth({
+    clientId: gateway.credentials.clientId,
+    clientSecret: gateway.credentials.clientSecret,
+    baseUrl: gateway.url,
+    header: 'both',
+    backoff: { baseMs: 20, maxMs: 100 },
+  });
+});
+afterEach(async () => {
+  auth.dispose();
+  await gateway.close();
+});
+
+/** A third origin that answers 302 to `?to=` and records the headers it received. */
+async function startBouncer(): Promise<{ url: string; seen: IncomingHttpHeaders[]; server: Server }> {
+  const seen: IncomingHttpHeaders[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers);
+    const to = new URL(req.url!, 'http://x').searchParams.get('to')!;
+    res.writeHead(302, { location: to }).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
+}
+
+const handlers = (instance: AxiosInstance) => ({
+  request: [...((instance.interceptors.request as any).handlers ?? [])],
+  response: [...((instance.interceptors.response as any).handlers ?? [])],
+});
+
+describe.each([
+  ['newest', axios],
+  ['oldest', oldestAxios as unknown as typeof axios],
+])('attachEkaAuth with axios %s', (_label, library) => {
+  it('works on the default export (no baseURL) and detach restores it', async () => {
+    const before = handlers(library);
+    const detach = attachEkaAuth(library, auth);
+    try {
+      const { data } = await library.get(`${gateway.url}/api/echo`);
+      expect(data.generation).toBe(1);
+      expect(gateway.stats.wrongPlace).toBe(0);
+    } finally {
+      detach();
+    }
+    expect(handlers(library)).toEqual(before);
+    await expect(library.get(`${gateway.url}/api/echo`)).rejects.toMatchObject({ response: { status: 401 } });
+  });
+
+  it('resolves baseURL, relative url and params the way axios does', async () => {
+    const api = library.create({ baseURL: `${gateway.url}/api` });
+    attachEkaAuth(api, auth);
+    const { data } = await api.get('echo', { params: { page: 2, q: 'a b' } });
+    expect(data).toMatchObject({ path: '/api/echo', query: { page: '2', q: 'a b' }, generation: 1 });
+
+    const foreign = library.create({ baseURL: gateway.foreignUrl });
+    attachEkaAuth(foreign, auth);
+    expect((await foreign.get('/landing')).data).toMatchObject({
+      receivedAuth: false,
+      receivedAuthorization: false,
+    });
+    expect(gateway.stats.tokenLeaks).toBe(0);
+  });
+
+  it('attaching and detaching 10,000 times leaves the interceptor arrays exactly as they were', () => {
+    const api = library.create();
+    api.interceptors.request.use((config) => config);
+    api.interceptors.response.use((response) => response);
+    const before = handlers(api);
+    for (let i = 0; i < 10_000; i++) attachEkaAuth(api, auth)();
+    expect(handlers(api)).toEqual(before);
+    expect(handlers(api).request).toHaveLength(1);
+  });
+
+  it('detach leaves interceptors registered after it working, with their ids', async () => {
+    const api = library.create();
+    const detach = attachEkaAuth(api, auth);
+    const seen: string[] = [];
+    const id = api.interceptors.request.use((config) => {
+      seen.push('later');
+      return config;
+    });
+    detach();
+    detach();
+    const response = await api.get(`${gateway.url}/api/echo`, { validateStatus: () => true });
+    expect(response.status).toBe(401);
+    expect(seen).toEqual(['later']);
+    api.interceptors.request.eject(id);
+    await api.get(`${gateway.url}/api/echo`, { validateStatus: () => true });
+    expect(seen).toEqual(['later']);
+  });
+
+  it('re-sends once through the same instance and never loops', async () => {
+    const api = library.create({ baseURL: gateway.url });
+    attachEkaAuth(api, auth);
+    await api.get('/api/echo');
+    gateway.control.alwaysUnauthorized(true);
+    const error = await api.get('/api/echo').catch((e) => e);
+    expect(error).toBeInstanceOf(EkaAuthError);
+    expect(error.code).toBe('UNAUTHORIZED');
+    expect(error.requestId).toBeTruthy();
+    expect(gateway.stats.apiCalls.unauthorized).toBe(2);
+    expect(gateway.stats.refreshes.ok).toBe(1);
+  });
+
+  it('a fs.createReadStream body is not re-sent: NON_REPLAYABLE_BODY, token refreshed', async () => {
+    const file = join(tmpdir(), `eka-axios-${process.pid}-${Math.random()}.bin`);
+    await writeFile(file, Buffer.alloc(50_000, 7));
+    const api = library.create({ baseURL: gateway.url });
+    attachEkaAuth(api, auth);
+    await api.get('/api/echo');
+    gateway.control.revokeAllAccessTokens();
+    const error = await api.post('/api/upload', createReadStream(file)).catch((e) => e);
+    expect(error.code).toBe('NON_REPLAYABLE_BODY');
+    expect(gateway.stats.apiCalls.unauthorized).toBe(1);
+    expect(gateway.stats.refreshes.ok).toBe(1);
+    expect((await api.post('/api/upload', createReadStream(file))).data.bytes).toBe(50_000);
+  });
+
+  it('a 401 answered as a stream (responseType "stream") is released and retried', async () => {
+    const api = library.create({ baseURL: gateway.url });
+    attachEkaAuth(api, auth);
+    await api.get('/api/echo');
+    gateway.control.revokeAllAccessTokens();
+    const response = await api.get('/api/echo', { responseType: 'stream' });
+    let text = '';
+    for await (const chunk of response.data) text += chunk;
+    expect(JSON.parse(text).generation).toBe(2);
+  });
+
+  it("the request's timeout also bounds the HTTP attempt after a slow login", async () => {
+    const api = library.create({ baseURL: gateway.url });
+    attachEkaAuth(api, auth);
+    gateway.control.setLatency('login', 250);
+    const started = Date.now();
+    const error = await api.get('/api/slow?ms=300', { timeout: 400 }).catch((e) => e);
+    expect(error.code).toBe('ECONNABORTED');
+    expect(Date.now() - started).toBeLessThan(550);
+    expect((await api.get('/api/slow?ms=10', { timeout: 400 })).status).toBe(200);
+  });
+
+  it('strips the token on a hop to another origin, never re-attaches it, and chains beforeRedirect', async () => {
+    const bouncer = await startBouncer();
+    try {
+      const hops: string[] = [];
+      const api = library.create({
+        baseURL: gateway.url,
+        validateStatus: () => true,
+        beforeRedirect: (options) => void hops.push(options.href),
+      });
+      attachEkaAuth(api, auth);
+      // gateway → bouncer (another origin) → back to the gateway: the gateway must see no token.
+      const back = encodeURIComponent(`${gateway.url}/api/echo`);
+      const to = encodeURIComponent(`${bouncer.url}/?to=${back}`);
+      const response = await api.get(`/api/redirect?to=${to}`);
+      expect(response.status).toBe(401);
+      expect(bouncer.seen[0]).not.toHaveProperty('auth');
+      expect(bouncer.seen[0]).not.toHaveProperty('authorization');
+      expect(bouncer.seen[0]).not.toHaveProperty('client-id');
+      expect(hops).toEqual([`${bouncer.url}/?to=${back}`, `${gateway.url}/api/echo`]);
+      // …and that 401 was not ours: no refresh.
+      expect(gateway.stats.refreshes.ok + gateway.stats.logins.ok).toBe(1);
+    } finally {
+      bouncer.server.close();
+    }
+  });
+
+  it("a foreign origin's 401 after a redirect triggers nothing", async () => {
+    const api = library.create({ baseURL: gateway.url });
+    attachEkaAuth(api, auth);
+    const to = encodeURIComponent(`${gateway.foreignUrl}/unauthorized`);
+    const error = await api.get(`/api/redirect?to=${to}`).catch((e) => e);
+    expect(error.response.status).toBe(401);
+    expect(error.response.data).toMatchObject({
+      foreign: true,
+      receivedAuth: false,
+      receivedAuthorization: false,
+    });
+    expect(gateway.stats.tokenEndpointCalls).toBe(1);
+  });
+
+  it('an interceptor that rewrites the URL to another origin after ours does not get the token', async () => {
+    const api = library.create({ baseURL: gateway.url });
+    // Registered before attach: with axios' default ordering it runs after ours.
+    api.interceptors.request.use((config) => ({
+      ...config,
+      baseURL: gateway.foreignUrl,
+      url: config.url === '/api/echo' ? '/landing' : '/unauthorized',
+    }));
+    attachEkaAuth(api, auth);
+    const { data } = await api.get('/api/echo');
+    expect(data).toMatchObject({ foreign: true, receivedAuth: false, receivedAuthorization: false });
+    // …and a 401 from there is not ours.
+    await expect(api.get('/api/forbidden')).rejects.toMatchObject({ response: { status: 401 } });
+    expect(gateway.stats.tokenLeaks).toBe(0);
+    expect(gateway.stats.tokenEndpointCalls).toBe(1);
+  });
+
+  it('leaves requests to other origins untouched', async () => {
+    const api = library.create();
+    attachEkaAuth(api, auth);
+    const response = await api.post(`${gateway.foreignUrl}/landing`, 'x', { timeout: 1000 });
+    expect(response.config.transformRequest).toEqual(api.defaults.transformRequest);
+    expect(response.config.beforeRedirect).toBeUndefined();
+    expect(response.config.timeout).toBe(1000);
+    expect(gateway.stats.tokenEndpointCalls).toBe(0);
+  });
+});
+
+it('an existing app gains auth with one line; its interceptors run once per attempt', async () => {
+  // The app as it was: its own instance, a logging request interceptor, an error normaliser.
+  class ApiError extends Error {
+    constructor(
+      readonly status: number,
+      options: { cause: unknown },
+    ) {
+      super(`API error ${status}`, options);
+    }
+  }
+  const log: string[] = [];
+  const normalised: number[] = [];
+  const sent: Array<string | undefined> = [];
+  const api = axios.create({ baseURL: gateway.url, headers: { 'x-app': 'clinic-dashboard' } });
+  api.interceptors.request.use((config) => {
+    log.push(`${config.method?.toUpperCase()} ${config.url}`);
+    return config;
+  });
+  api.interceptors.response.use(
+    (response) => {
+      normalised.push(response.status);
+      sent.push(response.config.headers.get('x-app') as string | undefined);
+      return response;
+    },
+    (error) => {
+      normalised.push(error.response?.status ?? 0);
+      return Promise.reject(new ApiError(error.response?.status ?? 0, { cause: error }));
+    },
+  );
+  const before = handlers(api);
+  await expect(api.get('/api/echo')).rejects.toBeInstanceOf(ApiError);
+
+  const detach = attachEkaAuth(api, auth); // ← the one line
+  log.length = normalised.length = 0;
+
+  expect((await api.get('/api/echo')).data.generation).toBe(1);
+  expect(log).toEqual(['GET /api/echo']);
+  expect(normalised).toEqual([200]);
+
+  gateway.control.revokeAllAccessTokens();
+  log.length = normalised.length = 0;
+  const { data } = await api.post('/api/echo', { visit: 42 });
+  expect(data).toMatchObject({ generation: 2, bodyText: '{"visit":42}' });
+  expect(log).toEqual(['POST /api/echo', 'POST /api/echo']); // first attempt + re-send
+  expect(normalised).toEqual([401, 200]); // the normaliser saw each attempt once
+  expect(sent.at(-1)).toBe('clinic-dashboard');
+
+  // Auth failures reach the app as typed errors, past its normaliser.
+  gateway.control.alwaysUnauthorized(true);
+  const failure = await api.get('/api/echo').catch((e) => e);
+  expect(failure).toBeInstanceOf(EkaAuthError);
+  expect(failure.code).toBe('UNAUTHORIZED');
+
+  // Other errors are the app's as before.
+  gateway.control.alwaysUnauthorized(false);
+  await expect(api.get('/api/forbidden')).rejects.toMatchObject({ status: 403 });
+
+  detach();
+  expect(handlers(api)).toEqual(before);
+});

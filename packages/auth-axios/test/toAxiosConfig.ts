@@ -1,0 +1,19 @@
+import type { ContractRequest } from '@eka/auth-testing/contract';
+import type { AxiosRequestConfig } from 'axios';
+
+/** Map a contract request onto an axios config: non-2xx resolve, the deadline is axios' own `timeout`. */
+export function toAxiosConfig(request: ContractRequest): AxiosRequestConfig {
+  const config: AxiosRequestConfig = {
+    method: request.method,
+    url: request.url,
+    signal: request.signal,
+    timeout: request.timeoutMs,
+    validateStatus: () => true,
+  };
+  const body = request.body;
+  if (!body) return config;
+  config.data = body.value;
+  // axios would label a string body `application/x-www-form-urlencoded`.
+  if (body.kind === 'text') config.headers = { 'content-type': 'text/plain;charset=utf-8' };
+  return config;
+}

@@ -1,0 +1,1 @@
+export { type EkaAuthHooks, ekaAuthHooks, withEkaAuth } from './ekaAuthHooks';

@@ -1,0 +1,7 @@
+export { redisStorage } from './redisStorage';
+export type {
+  RedisStorageOptions,
+  RedisStorageWarning,
+  RedisStorageWarningCode,
+  RedisTokenStorage,
+} from './types';

@@ -1,0 +1,440 @@
+import { ConfigError, StorageError, type StoredSession } from '@eka/auth-core';
+import { abortReason, createLocalLocks } from './createLocalLocks';
+import { type RedisSubscriber, toRedisDriver } from './toRedisDriver';
+import type {
+  RedisStorageOptions,
+  RedisStorageWarning,
+  RedisStorageWarningCode,
+  RedisTokenStorage,
+} from './types';
+
+/** Deletes the lock only for its holder, and tells the waiters. KEYS[1] lock; ARGV token, channel. */
+const RELEASE =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) " +
+  "redis.call('publish', ARGV[2], '1') return 1 end return 0";
+/** Extends the lock only for its holder. KEYS[1] lock; ARGV token, ttl. */
+const RENEW =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0";
+
+const noop = () => {};
+
+/**
+ * Token storage on Redis for a fleet of processes sharing one Eka session, built on the client you
+ * already have (ioredis or node-redis; never imported, recognised by shape).
+ *
+ * - **Values**: the core's versioned JSON under `prefix + key`, with a TTL at the refresh token's
+ *   expiry (the access token's when that is unknown). Keys carry no secret: the core's storage key
+ *   holds the client id and a hash of the sharing key only.
+ * - **Lock** (cross-process single flight): `SET <key>:lock <random> NX PX lockTtlMs`, renewed while
+ *   the holder runs, released by a script that deletes it only for the holder and publishes on
+ *   `<key>:unlocked`, which wakes the waiters; they then re-read and adopt the stored token.
+ * - **Changes**: every `set` publishes the value and every `delete` publishes `null` on
+ *   `<key>:changed`, read by a duplicate connection in subscriber mode, so a logout anywhere is seen
+ *   everywhere.
+ * - **Redis down or slow**: no method ever rejects into the core (which would drop to memory for
+ *   good). Commands are bounded by `commandTimeoutMs`; on a failure the storage warns once, serves
+ *   from memory with an in-process lock, checks every `retryIntervalMs`, and when Redis is back it
+ *   writes back what changed meanwhile and resumes.
+ *
+ * @throws {ConfigError} when `client` is not an ioredis/node-redis client or an option is invalid.
+ */
+export function redisStorage(client: unknown, options: RedisStorageOptions = {}): RedisTokenStorage {
+  const driver = toRedisDriver(client);
+  const prefix = options.prefix ?? 'eka-auth:';
+  if (typeof prefix !== 'string') throw new ConfigError('CONFIG_INVALID', 'prefix must be a string');
+  const lockTtlMs = positive(options.lockTtlMs ?? 8_000, 'lockTtlMs');
+  const lockWaitMs = positive(options.lockWaitMs ?? 15_000, 'lockWaitMs');
+  const pollIntervalMs = positive(options.pollIntervalMs ?? 50, 'pollIntervalMs');
+  const commandTimeoutMs = positive(options.commandTimeoutMs ?? 1_000, 'commandTimeoutMs');
+  const retryIntervalMs = positive(options.retryIntervalMs ?? 1_000, 'retryIntervalMs');
+  const wakeOnRelease = (options.lockWake ?? 'pubsub') === 'pubsub';
+  if (options.lockWake !== undefined && !['pubsub', 'poll'].includes(options.lockWake)) {
+    throw new ConfigError('CONFIG_INVALID', "lockWake must be 'pubsub' or 'poll'");
+  }
+  const clock = options.clock ?? Date.now;
+  const local = createLocalLocks();
+
+  /** Last JSON text seen per key (`null` = absent): what memory serves while Redis is down. */
+  const known = new Map<string, string | null>();
+  /** Keys changed while Redis was down, written back when it returns. */
+  const dirty = new Set<string>();
+  const listeners = new Map<string, Set<(value: unknown) => void>>();
+  const wakers = new Map<string, Set<() => void>>();
+  let up = true;
+  let closed = false;
+  let probe: ReturnType<typeof setTimeout> | undefined;
+
+  const names = (key: string) => {
+    const data = prefix + key;
+    return { data, lock: `${data}:lock`, changed: `${data}:changed`, unlocked: `${data}:unlocked` };
+  };
+
+  // ---- reporting -------------------------------------------------------------------------------
+  const warn = (code: RedisStorageWarningCode, message: string, cause?: unknown) => {
+    const warning: RedisStorageWarning = { code, message };
+    if (cause !== undefined) warning.error = new StorageError('STORAGE_FAILURE', describe(cause));
+    try {
+      (options.onWarning ?? ((w) => console.warn(`[@eka/auth-storage-redis] ${w.message}`)))(warning);
+    } catch {
+      // A throwing warning handler must not break the storage.
+    }
+  };
+
+  // ---- commands, bounded; a failure switches to memory until Redis answers a PING again ----------
+  const run = (args: string[]): Promise<unknown> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const reply = Promise.resolve().then(() => driver.command(args));
+    reply.catch(noop); // may settle after the timeout
+    const timeout = new Promise<never>((_, reject) => {
+      const fail = () => reject(new RedisTimeoutError(`${args[0]} took longer than ${commandTimeoutMs} ms`));
+      // After a stalled event loop the timer runs before pending socket reads: let I/O go first.
+      timer = setTimeout(
+        () => (typeof setImmediate === 'function' ? setImmediate(fail) : fail()),
+        commandTimeoutMs,
+      );
+      (timer as any).unref?.();
+    });
+    return Promise.race([reply, timeout]).finally(() => clearTimeout(timer));
+  };
+  const down = (cause: unknown) => {
+    if (!up) return;
+    up = false;
+    warn(
+      'REDIS_UNAVAILABLE',
+      `Redis is unavailable (${describe(cause)}); tokens are kept in memory and refreshes locked in this process only until it is back`,
+      cause,
+    );
+    schedule();
+  };
+  const schedule = () => {
+    clearTimeout(probe);
+    if (closed) return;
+    probe = setTimeout(check, retryIntervalMs);
+    (probe as any).unref?.();
+  };
+  const check = async () => {
+    if (closed || up) return;
+    try {
+      if (!driver.isReady()) throw new Error('not connected');
+      await run(['PING']);
+    } catch {
+      return schedule();
+    }
+    up = true;
+    warn('REDIS_RECOVERED', 'Redis is reachable again; tokens and locks are shared again');
+    await resync().catch((cause) => down(cause));
+  };
+  /** After an outage: write back what changed here, re-subscribe if needed, adopt what changed there. */
+  const resync = async () => {
+    for (const key of [...dirty]) {
+      dirty.delete(key);
+      const n = names(key);
+      const text = known.get(key) ?? null;
+      if (text === null) {
+        await Promise.all([run(['DEL', n.data]), run(['PUBLISH', n.changed, 'null'])]);
+      } else if ((await run(['SET', n.data, text, 'NX', ...expiry(text)])) === 'OK') {
+        await run(['PUBLISH', n.changed, text]);
+      }
+    }
+    if (resubscribe) await reopenSubscriber();
+    for (const key of listeners.keys()) {
+      const text = (await run(['GET', names(key).data])) as string | null;
+      // A Redis restarted empty is not a logout: only values are passed on.
+      if (text !== null && text !== known.get(key)) received(key, text);
+    }
+  };
+
+  /** `['PX', ms]` until the refresh token (else the access token) expires; nothing if unknown. */
+  const expiry = (text: string): string[] => {
+    const value = JSON.parse(text) as StoredSession;
+    const until = value.refreshToken ? (value.refreshExpiresAt ?? value.expiresAt) : value.expiresAt;
+    if (typeof until !== 'number' || !Number.isFinite(until)) return [];
+    return ['PX', String(Math.max(1_000, Math.ceil(until - clock())))];
+  };
+
+  // ---- pub/sub -----------------------------------------------------------------------------------
+  let subscriber: RedisSubscriber | undefined;
+  let resubscribe = false;
+  const channels = new Map<string, { refs: number; ready: Promise<boolean> }>();
+  const channelKeys = new Map<string, { key: string; unlocked: boolean }>();
+  const onMessage = (channel: string, message: string) => {
+    const target = channelKeys.get(channel);
+    if (!target) return;
+    if (target.unlocked) {
+      for (const wake of wakers.get(target.key) ?? []) wake();
+    } else {
+      received(target.key, message === 'null' ? null : message);
+    }
+  };
+  const received = (key: string, text: string | null) => {
+    known.set(key, text);
+    const value = parse(text);
+    for (const listener of [...(listeners.get(key) ?? [])]) {
+      try {
+        listener(value);
+      } catch {
+        // The core's listener does not throw; a foreign one must not break delivery to the others.
+      }
+    }
+  };
+  const subscribeChannel = (channel: string): Promise<boolean> => {
+    subscriber ??= driver.subscriber(onMessage, noop);
+    return subscriber.subscribe(channel).then(
+      () => true,
+      (cause) => {
+        if (!resubscribe) warn('SUBSCRIBE_FAILED', `could not subscribe to ${channel}`, cause);
+        resubscribe = true;
+        return false;
+      },
+    );
+  };
+  const retain = (channel: string, key: string, unlocked: boolean): Promise<boolean> => {
+    const entry = channels.get(channel);
+    if (entry) {
+      entry.refs++;
+      return entry.ready;
+    }
+    channelKeys.set(channel, { key, unlocked });
+    const ready = subscribeChannel(channel);
+    channels.set(channel, { refs: 1, ready });
+    return ready;
+  };
+  const releaseChannel = (channel: string) => {
+    const entry = channels.get(channel);
+    if (!entry || --entry.refs > 0) return;
+    channels.delete(channel);
+    channelKeys.delete(channel);
+    const current = subscriber;
+    if (channels.size === 0) {
+      subscriber = undefined;
+      void current?.close().catch(noop);
+    } else {
+      void current?.unsubscribe(channel).catch(noop);
+    }
+  };
+  const reopenSubscriber = async () => {
+    resubscribe = false;
+    const old = subscriber;
+    subscriber = undefined;
+    void old?.close().catch(noop);
+    for (const [channel, entry] of channels) entry.ready = subscribeChannel(channel);
+    await Promise.all([...channels.values()].map((entry) => bounded(entry.ready)));
+  };
+  /** Wait for `promise` at most one command timeout; never rejects. */
+  const bounded = (promise: Promise<unknown>) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, commandTimeoutMs);
+      (timer as any).unref?.();
+      promise.then(noop, noop).finally(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+
+  // ---- the lock ----------------------------------------------------------------------------------
+  /** Sleep until the lock may be free: release message, poll interval, or abort. */
+  const nap = (key: string, ms: number, signal: AbortSignal | undefined) =>
+    new Promise<void>((resolve) => {
+      const set = wakers.get(key) ?? new Set();
+      wakers.set(key, set);
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0 && wakers.get(key) === set) wakers.delete(key);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+
+  /** The lock's token once held; `undefined` = go ahead without it (Redis down, or waited too long). */
+  const acquire = async (key: string, signal: AbortSignal | undefined): Promise<string | undefined> => {
+    const n = names(key);
+    const token = crypto.randomUUID();
+    const deadline = performance.now() + lockWaitMs;
+    let listening = false;
+    try {
+      for (;;) {
+        if (signal?.aborted) throw abortReason(signal);
+        if (!up) return undefined;
+        let reply: unknown;
+        try {
+          reply = await run(['SET', n.lock, token, 'NX', 'PX', String(lockTtlMs)]);
+        } catch (cause) {
+          down(cause);
+          // If the SET still lands later, this releases it right after (same connection, in order).
+          run(['EVAL', RELEASE, '1', n.lock, token, n.unlocked]).catch(noop);
+          return undefined;
+        }
+        if (reply === 'OK') return token;
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          warn(
+            'LOCK_WAIT_EXCEEDED',
+            `waited ${lockWaitMs} ms for another process's refresh lock; going ahead without it`,
+          );
+          return undefined;
+        }
+        if (wakeOnRelease && !listening) {
+          // Listen first, then try once more: a release in between cannot be missed.
+          listening = true;
+          await bounded(retain(n.unlocked, key, true));
+          continue;
+        }
+        await nap(key, Math.min(pollIntervalMs, left), signal);
+      }
+    } finally {
+      if (listening) releaseChannel(n.unlocked);
+    }
+  };
+  /** Renew the lease every third of its length while `fn` runs. */
+  const keepAlive = (key: string, token: string) => {
+    const n = names(key);
+    const timer = setInterval(async () => {
+      if (!up) return;
+      try {
+        if ((await run(['EVAL', RENEW, '1', n.lock, token, String(lockTtlMs)])) === 0) {
+          clearInterval(timer);
+          warn('LOCK_LOST', 'the refresh lock expired while this process held it (event loop stalled?)');
+        }
+      } catch (cause) {
+        down(cause);
+      }
+    }, lockTtlMs / 3);
+    (timer as any).unref?.();
+    return timer;
+  };
+  const release = async (key: string, token: string) => {
+    if (!up) return; // it expires by itself
+    const n = names(key);
+    try {
+      await run(['EVAL', RELEASE, '1', n.lock, token, n.unlocked]);
+    } catch (cause) {
+      down(cause);
+    }
+  };
+
+  // ---- the storage -------------------------------------------------------------------------------
+  return {
+    get mode() {
+      return up ? 'redis' : 'memory';
+    },
+    async get(key) {
+      if (up) {
+        try {
+          const text = (await run(['GET', names(key).data])) as string | null;
+          known.set(key, text ?? null);
+          return parse(text ?? null);
+        } catch (cause) {
+          down(cause);
+        }
+      }
+      return parse(known.get(key) ?? null);
+    },
+    async set(key, value) {
+      const text = JSON.stringify(value);
+      known.set(key, text);
+      if (up) {
+        const n = names(key);
+        try {
+          await Promise.all([run(['SET', n.data, text, ...expiry(text)]), run(['PUBLISH', n.changed, text])]);
+          return;
+        } catch (cause) {
+          down(cause);
+        }
+      }
+      dirty.add(key);
+      received(key, text); // other instances in this process
+    },
+    async delete(key) {
+      known.set(key, null);
+      if (up) {
+        const n = names(key);
+        try {
+          await Promise.all([run(['DEL', n.data]), run(['PUBLISH', n.changed, 'null'])]);
+          return;
+        } catch (cause) {
+          down(cause);
+        }
+      }
+      dirty.add(key);
+      received(key, null);
+    },
+    lock(key, fn, { signal } = {}) {
+      return local.run(key, signal, async () => {
+        const token = up ? await acquire(key, signal) : undefined;
+        if (token === undefined) return fn();
+        const renewal = keepAlive(key, token);
+        try {
+          return await fn();
+        } finally {
+          clearInterval(renewal);
+          await release(key, token);
+        }
+      });
+    },
+    subscribe(key, listener) {
+      let set = listeners.get(key);
+      if (!set) {
+        listeners.set(key, (set = new Set()));
+        const n = names(key);
+        void retain(n.changed, key, false);
+        // Kept while someone listens, so lock waiters never pay for a SUBSCRIBE.
+        if (wakeOnRelease) void retain(n.unlocked, key, true);
+      }
+      const mine = (value: unknown) => listener(value);
+      set.add(mine);
+      return () => {
+        if (!set.delete(mine) || set.size > 0) return;
+        listeners.delete(key);
+        const n = names(key);
+        releaseChannel(n.changed);
+        if (wakeOnRelease) releaseChannel(n.unlocked);
+      };
+    },
+    async close() {
+      closed = true;
+      clearTimeout(probe);
+      listeners.clear();
+      channels.clear();
+      channelKeys.clear();
+      const current = subscriber;
+      subscriber = undefined;
+      await current?.close().catch(noop);
+    },
+  };
+}
+
+/** Parse stored JSON; text that is not JSON is handed over as is (the core rejects it with a warning). */
+function parse(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * A failure in words without any command argument: Redis reply errors may quote arguments
+ * ("…with args beginning with…"), so only their first word (`ERR`, `WRONGTYPE`, `NOAUTH`…) is kept.
+ */
+function describe(cause: unknown): string {
+  const error = cause as { name?: string; message?: string; code?: string } | undefined;
+  const message = typeof error?.message === 'string' ? error.message : String(cause);
+  const isReply = /Reply|SimpleError|BlobError/.test(error?.name ?? '');
+  if (isReply) return `Redis answered ${message.split(/\s/, 1)[0]}`;
+  return (error?.code ? `${error.code}: ` : '') + message.slice(0, 200);
+}
+
+/** A command that did not answer within `commandTimeoutMs`. */
+class RedisTimeoutError extends Error {
+  override name = 'RedisTimeoutError';
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError('CONFIG_INVALID', `${name} must be > 0`);
+  return value;
+}

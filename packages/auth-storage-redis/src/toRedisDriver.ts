@@ -1,0 +1,94 @@
+import { ConfigError } from '@eka/auth-core';
+
+/** A pub/sub connection (a duplicate of the user's client, in subscriber mode). */
+export interface RedisSubscriber {
+  subscribe(channel: string): Promise<void>;
+  unsubscribe(channel: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The few things the storage needs from a Redis client, whichever library it comes from. */
+export interface RedisDriver {
+  readonly kind: 'ioredis' | 'node-redis';
+  /** Send one command (`['SET', key, value, 'NX']`) and resolve with its reply. */
+  command(args: string[]): Promise<unknown>;
+  /** True when the client says its connection is up (a hint: commands may still fail). */
+  isReady(): boolean;
+  /** A new connection for pub/sub; `onMessage` gets every message of its channels. */
+  subscriber(
+    onMessage: (channel: string, message: string) => void,
+    onError: (error: unknown) => void,
+  ): RedisSubscriber;
+}
+
+/**
+ * Recognise an ioredis (`Redis`, v5+) or node-redis (`redis`/`@redis/client`, v4+) client by duck
+ * typing, so neither library is imported (both are optional peers).
+ *
+ * @throws {ConfigError} when `client` is neither.
+ */
+export function toRedisDriver(client: unknown): RedisDriver {
+  const c = client as any;
+  if (c && typeof c.sendCommand === 'function' && 'isOpen' in c && typeof c.duplicate === 'function') {
+    return nodeRedisDriver(c);
+  }
+  if (
+    c &&
+    typeof c.call === 'function' &&
+    typeof c.status === 'string' &&
+    typeof c.duplicate === 'function'
+  ) {
+    return ioredisDriver(c);
+  }
+  throw new ConfigError(
+    'CONFIG_INVALID',
+    'redisStorage(client): expected an ioredis client (new Redis()) or a node-redis client (createClient())',
+  );
+}
+
+function ioredisDriver(client: any): RedisDriver {
+  return {
+    kind: 'ioredis',
+    command: ([name, ...args]) => client.call(name, ...args),
+    isReady: () => client.status === 'ready',
+    subscriber(onMessage, onError) {
+      const connection = client.duplicate();
+      connection.on('message', onMessage);
+      connection.on('error', onError);
+      return {
+        subscribe: async (channel) => void (await connection.subscribe(channel)),
+        unsubscribe: async (channel) => void (await connection.unsubscribe(channel)),
+        close: async () => connection.disconnect(),
+      };
+    },
+  };
+}
+
+function nodeRedisDriver(client: any): RedisDriver {
+  return {
+    kind: 'node-redis',
+    command: (args) => client.sendCommand(args),
+    isReady: () => client.isReady === true,
+    subscriber(onMessage, onError) {
+      const connection = client.duplicate();
+      connection.on('error', onError);
+      // node-redis needs an explicit connect(); it reconnects and re-subscribes by itself afterwards.
+      const connected: Promise<void> = connection.connect().then(() => undefined);
+      connected.catch(onError);
+      return {
+        async subscribe(channel) {
+          await connected;
+          await connection.subscribe(channel, (message: string) => onMessage(channel, message));
+        },
+        async unsubscribe(channel) {
+          await connected;
+          await connection.unsubscribe(channel);
+        },
+        async close() {
+          // Also ends a connect() still retrying while Redis is down.
+          if (connection.isOpen) await (connection.destroy ?? connection.disconnect).call(connection);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { Redis } from 'ioredis';
+import { Redis as Redis6 } from 'ioredis-6';
+import { createClient as createClient5 } from 'redis';
+import { createClient as createClient4 } from 'redis-4';
+import { createClient as createClient6 } from 'redis-6';
+
+/** A way to make a connected Redis client, as an app would, plus how to close it. */
+export interface ClientKind {
+  name: string;
+  create(url: string): Promise<unknown>;
+  close(client: unknown): Promise<void>;
+}
+
+const noop = () => {};
+
+const ioredis = (name: string, Client: new (url: string, options: object) => Redis | Redis6): ClientKind => ({
+  name,
+  async create(url) {
+    // Reconnect quickly in tests (ioredis backs off up to 2 s by default).
+    const client = new Client(url, { retryStrategy: () => 100, maxRetriesPerRequest: 2 });
+    client.on('error', noop);
+    return client;
+  },
+  async close(client) {
+    (client as Redis).disconnect();
+  },
+});
+
+const nodeRedis = (name: string, createClient: (options: object) => any): ClientKind => ({
+  name,
+  async create(url) {
+    const client = createClient({ url, socket: { reconnectStrategy: () => 100 } });
+    client.on('error', noop); // node-redis requires an error listener
+    await client.connect();
+    return client;
+  },
+  async close(client: any) {
+    if (client.isOpen) await (client.destroy ?? client.disconnect).call(client);
+  },
+});
+
+/** Every client the storage is tested with. */
+export const CLIENT_KINDS: readonly ClientKind[] = [
+  ioredis('ioredis 5', Redis),
+  ioredis('ioredis 6', Redis6),
+  nodeRedis('node-redis 4', createClient4),
+  nodeRedis('node-redis 5', createClient5),
+  nodeRedis('node-redis 6', createClient6),
+];
+
+/** A plain ioredis connection for looking at (and tampering with) Redis directly in tests. */
+export function rawRedis(url: string): Redis {
+  const client = new Redis(url, { retryStrategy: () => 100 });
+  client.on('error', noop);
+  return client;
+}
+
+/** Resolves after `ms`. */
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every 20 ms until it is truthy, or throws after `timeoutMs`. */
+export async function until(check: () => unknown, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
