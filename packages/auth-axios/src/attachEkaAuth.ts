@@ -31,6 +31,9 @@ interface Manager {
   handlers?: unknown[] | null;
 }
 
+/** axios' `isAbsoluteURL`: a scheme, or protocol-relative `//`. */
+const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i;
+
 /** A Node `Readable` or a web `ReadableStream`: read once, never re-sent. */
 const isStream = (data: any) => typeof data?.pipe === 'function' || typeof data?.getReader === 'function';
 
@@ -54,9 +57,21 @@ const isStream = (data: any) => typeof data?.pipe === 'function' || typeof data?
  */
 export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => void {
   const strip = [...auth.tokenHeaders, 'client-id'];
-  const resolve = (config: InternalAxiosRequestConfig) => {
-    const url = instance.getUri(config);
-    return (globalThis as any).location ? new URL(url, location.href).href : url;
+  /**
+   * The request's URL as axios builds it (`buildFullPath`: baseURL + url unless url is absolute),
+   * without the query — only the origin matters here. Cheaper than `instance.getUri()`, which merges
+   * the whole config again; interceptors already get the merged config.
+   */
+  const resolve = ({
+    baseURL,
+    url = '',
+    allowAbsoluteUrls,
+  }: InternalAxiosRequestConfig & { allowAbsoluteUrls?: boolean }) => {
+    const full =
+      baseURL && (!ABSOLUTE.test(url) || allowAbsoluteUrls === false)
+        ? `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`
+        : url;
+    return (globalThis as any).location ? new URL(full, location.href).href : full;
   };
 
   /** Dispatch-time check, after every request interceptor: a URL rewritten to another origin loses the token (and its 401 is not ours). */

@@ -58,8 +58,10 @@ export function createAuthFetch(auth: EkaAuth, options: AuthFetchOptions = {}): 
 
     const body = init?.body !== undefined ? init.body : request?.body;
     const spare = request?.body && init?.body === undefined ? request.clone() : undefined;
-    const headers = new Headers(request?.headers);
-    for (const [name, value] of new Headers(init?.headers)) headers.set(name, value);
+    // One Headers object: the caller's init headers over the Request's own (when given a Request).
+    const headers = new Headers(request ? request.headers : init?.headers);
+    if (request && init?.headers)
+      for (const [name, value] of new Headers(init.headers)) headers.set(name, value);
     const mode = init?.redirect ?? request?.redirect ?? 'follow';
     let first = true;
 
