@@ -58,19 +58,16 @@ const isStream = (data: any) => typeof data?.pipe === 'function' || typeof data?
 export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => void {
   const strip = [...auth.tokenHeaders, 'client-id'];
   /**
-   * The request's URL as axios builds it (`buildFullPath`: baseURL + url unless url is absolute),
-   * without the query — only the origin matters here. Cheaper than `instance.getUri()`, which merges
-   * the whole config again; interceptors already get the merged config.
+   * Where axios sends the request (`buildFullPath`): `url` when absolute, else under `baseURL` — so
+   * the origin, which is all the allowlist needs, is `baseURL`'s. Cheaper than `instance.getUri()`,
+   * which merges the whole config again (interceptors already get the merged config).
    */
   const resolve = ({
     baseURL,
     url = '',
     allowAbsoluteUrls,
   }: InternalAxiosRequestConfig & { allowAbsoluteUrls?: boolean }) => {
-    const full =
-      baseURL && (!ABSOLUTE.test(url) || allowAbsoluteUrls === false)
-        ? `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`
-        : url;
+    const full = baseURL && (!ABSOLUTE.test(url) || allowAbsoluteUrls === false) ? baseURL : url;
     return (globalThis as any).location ? new URL(full, location.href).href : full;
   };
 

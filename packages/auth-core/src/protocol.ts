@@ -39,13 +39,17 @@ export interface CallReport {
  */
 export async function callTokenEndpoint(call: TokenCall, report: CallReport): Promise<TokenSet> {
   let response: Response;
+  // Called as a plain function: workerd rejects a fetch invoked as a method of another object.
+  const send = call.fetch;
   try {
-    response = await call.fetch(call.url, {
+    response = await send(call.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...call.headers },
       body: JSON.stringify(call.body),
       signal: call.signal,
-      redirect: 'error',
+      // Never follow a redirect with the secret in the body; a 3xx counts as a transient failure.
+      // ('manual', not 'error': workerd supports only 'follow' and 'manual'.)
+      redirect: 'manual',
     });
   } catch (cause) {
     throw networkError(call, cause);
@@ -96,7 +100,7 @@ function describe(body: any, clean: (text: string) => string): string {
 }
 
 /** Map Eka's token response to a TokenSet. Every field but `access_token` is optional. */
-export function toTokenSet(body: any, receivedAt: number): TokenSet {
+function toTokenSet(body: any, receivedAt: number): TokenSet {
   const tokens: TokenSet = { accessToken: body.access_token, obtainedAt: receivedAt };
   if (typeof body.refresh_token === 'string' && body.refresh_token) tokens.refreshToken = body.refresh_token;
   tokens.expiresAt = expiryFrom(body.expires_in, receivedAt) ?? jwtExpiry(body.access_token, receivedAt);
@@ -111,7 +115,7 @@ function expiryFrom(seconds: unknown, receivedAt: number): number | undefined {
 }
 
 /** JWT `exp` (seconds) as epoch ms; undefined for opaque tokens or an `exp` already past on our clock. */
-export function jwtExpiry(token: string, now: number): number | undefined {
+function jwtExpiry(token: string, now: number): number | undefined {
   try {
     const payload = token.split('.')[1]!;
     const exp = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))).exp;
@@ -122,7 +126,7 @@ export function jwtExpiry(token: string, now: number): number | undefined {
 }
 
 /** `Retry-After` as milliseconds: delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
+function parseRetryAfter(value: string | null, now: number): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
   const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - now;

@@ -138,4 +138,26 @@ describe('Eka protocol', () => {
       .catch((e) => e);
     expect(isEkaAuthError(error, 'TRANSIENT')).toBe(true);
   });
+
+  it('never follows a redirect from a token endpoint: a 3xx is a transient failure', async () => {
+    const eka = fakeEka();
+    eka.next('login', { status: 302, headers: { location: 'https://evil.example/collect' } });
+    const error = await createEkaAuth(base(eka))
+      .getAccessToken()
+      .catch((e) => e);
+    expect(error).toMatchObject({ code: 'TRANSIENT', status: 302 });
+    expect(eka.calls).toHaveLength(1);
+    expect(eka.fetch.mock.calls[0]![1]).toMatchObject({ redirect: 'manual' });
+  });
+
+  it('calls the injected fetch as a plain function (workerd rejects method-style calls)', async () => {
+    const eka = fakeEka();
+    const thisValues: unknown[] = [];
+    const fetch = function (this: unknown, ...args: Parameters<typeof eka.fetch>) {
+      thisValues.push(this);
+      return eka.fetch(...args);
+    } as typeof globalThis.fetch;
+    await createEkaAuth({ ...base(eka), fetch }).getAccessToken();
+    expect(thisValues).toEqual([undefined]);
+  });
 });

@@ -41,7 +41,7 @@ function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
 }
 
 /** True when the `Content-Type` header names `application/json` (parameters allowed). */
-export function isJsonContentType(contentType: string | null): boolean {
+function isJsonContentType(contentType: string | null): boolean {
   return contentType?.split(';')[0]?.trim().toLowerCase() === 'application/json';
 }
 

@@ -26,10 +26,10 @@ export interface TokenIdentity {
 }
 
 /** Result of checking an access token on an API call. */
-export type AccessCheck = { ok: true; identity: TokenIdentity } | { ok: false; reason: string };
+type AccessCheck = { ok: true; identity: TokenIdentity } | { ok: false; reason: string };
 
 /** Result of presenting a refresh token. */
-export type RefreshCheck =
+type RefreshCheck =
   | { ok: true; clientId: string; workspace: string | undefined }
   | { ok: false; reused: boolean; reason: string };
 

@@ -1,0 +1,6 @@
+import { describe } from 'vitest';
+import { defineRuntimeTests } from './matrix';
+
+describe('runtime matrix: node', () => {
+  defineRuntimeTests('node');
+});
