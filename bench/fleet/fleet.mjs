@@ -17,7 +17,7 @@ export const FLEET_DEFAULTS = {
   /** Token expiries each run goes through. */
   expiries: 3,
   /** One request per member every `intervalMs` (open loop). */
-  intervalMs: 100,
+  intervalMs: 200,
   /** Latency the emulator adds to login and refresh (a real gateway is not on loopback). */
   tokenLatencyMs: 100,
 };
@@ -32,7 +32,8 @@ export async function benchFleet(redisUrl, options = {}) {
       rows.push(row);
       console.log(
         `  N=${String(size).padStart(2)} ${storage.padEnd(6)} logins ${row.logins}, refreshes/expiry ` +
-          `${row.refreshesPerExpiry.toFixed(1)}, p99 through expiry ${row.p99ExpiryMs.toFixed(1)} ms, failed ${row.failed}`,
+          `${row.refreshesPerExpiry.toFixed(1)}, p99 through expiry ${row.p99ExpiryMs.toFixed(1)} ms, failed ${row.failed} ${JSON.stringify(row.errors)}, ` +
+          `members that fell back to memory ${row.degradedMembers}`,
       );
     }
   }
@@ -108,7 +109,7 @@ function spawnMember(redisUrl, gateway, o) {
   return { child, next };
 }
 
-/** Counts from the gateway; expiry rounds = refresh calls clustered in time; latency percentiles. */
+/** Counts from the gateway; refresh rounds = refresh calls clustered in time; latency percentiles. */
 function summarise(o, stats, results) {
   const calls = results.flatMap((r) => r.refreshCalls).sort((a, b) => a[0] - b[0]);
   const rounds = [];
@@ -117,6 +118,8 @@ function summarise(o, stats, results) {
     if (last && start - last.end < o.ttlSec * 400) last.end = Math.max(last.end, end);
     else rounds.push({ start, end });
   }
+  // Expiries the fleet went through: the most tokens any member used, less its first (the login).
+  const expiries = Math.max(0, ...results.map((r) => r.tokens - 1));
   const samples = results.flatMap((r) => r.samples);
   const inRound = samples.filter(([sentAt]) =>
     rounds.some((r) => sentAt >= r.start - 300 && sentAt <= r.end + 300),
@@ -130,10 +133,12 @@ function summarise(o, stats, results) {
     logins: stats.logins.ok,
     refreshes: stats.refreshes.ok,
     refreshesRejected: stats.refreshes.rejected + stats.refreshes.reused,
-    expiries: rounds.length,
-    refreshesPerExpiry: rounds.length ? stats.refreshes.ok / rounds.length : 0,
+    expiries,
+    refreshesPerExpiry: expiries ? stats.refreshes.ok / expiries : 0,
     requests: samples.length,
     failed: samples.filter(([, , ok]) => !ok).length,
+    errors: mergeCounts(results.map((r) => r.errors)),
+    degradedMembers: results.filter((r) => r.warnings.includes('REDIS_UNAVAILABLE')).length,
     p50Ms: quantile(all, 0.5),
     p99Ms: quantile(all, 0.99),
     p99ExpiryMs: quantile(expiry, 0.99),
@@ -144,4 +149,11 @@ function summarise(o, stats, results) {
 function quantile(sorted, q) {
   if (!sorted.length) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function mergeCounts(list) {
+  const total = {};
+  for (const counts of list)
+    for (const [code, n] of Object.entries(counts)) total[code] = (total[code] ?? 0) + n;
+  return total;
 }

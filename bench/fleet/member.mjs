@@ -9,12 +9,17 @@ const config = JSON.parse(process.env.FLEET_MEMBER ?? '{}');
 const send = (message) => process.connected && process.send(message);
 
 let storage;
+let running = true;
+const warnings = [];
 let close = async () => {};
 if (config.storage === 'redis') {
   const { Redis } = await load('ioredis');
   const { redisStorage } = await loadStorage();
   const client = new Redis(config.redisUrl);
-  storage = redisStorage(client, { prefix: config.prefix });
+  storage = redisStorage(client, {
+    prefix: config.prefix,
+    onWarning: (w) => running && warnings.push(w.code),
+  });
   close = async () => {
     await storage.close();
     client.disconnect();
@@ -22,6 +27,7 @@ if (config.storage === 'redis') {
 }
 
 const refreshCalls = [];
+let tokens = 0; // tokens this member went through: login + one per expiry
 const tokenFetch = async (input, init) => {
   const started = Date.now();
   const response = await fetch(input, init);
@@ -34,10 +40,14 @@ const auth = createEkaAuth({
   clientSecret: config.clientSecret,
   storage,
   fetch: tokenFetch,
+  onEvent: (event) => {
+    if (event.type === 'token') tokens++;
+  },
 });
 const authFetch = createAuthFetch(auth);
 
 const samples = []; // [sentAt (epoch ms), latency ms, ok]
+const errors = {}; // error code → count
 const inFlight = new Set();
 let timer;
 
@@ -49,7 +59,11 @@ function fire() {
       await response.arrayBuffer();
       return response.status === 200;
     })
-    .catch(() => false)
+    .catch((error) => {
+      const code = error?.code ?? error?.name ?? 'error';
+      errors[code] = (errors[code] ?? 0) + 1;
+      return false;
+    })
     .then((ok) => {
       samples.push([sentAt, performance.now() - started, ok]);
       inFlight.delete(request);
@@ -63,7 +77,8 @@ process.on('message', async (message) => {
   } else if (message.type === 'stop') {
     clearInterval(timer);
     await Promise.all(inFlight);
-    send({ type: 'result', samples, refreshCalls });
+    running = false;
+    send({ type: 'result', samples, refreshCalls, errors, warnings, tokens });
     auth.dispose();
     await close();
     process.disconnect();

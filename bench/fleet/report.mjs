@@ -1,6 +1,12 @@
 // fleet.md and fleet.svg from the measurements (a hand-written SVG: no chart dependency).
 import os from 'node:os';
 
+const failed = (r) =>
+  r.failed
+    ? `${r.failed} (${Object.entries(r.errors)
+        .map(([code, n]) => `${n} ${code}`)
+        .join(', ')})`
+    : '0';
 const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
 export function machineLine() {
@@ -22,18 +28,21 @@ export function fleetMarkdown({ machine, wake, fleet, seconds }) {
     '## Token-endpoint calls and latency through an expiry',
     '',
     `N member processes (each \`createEkaAuth\` + \`createAuthFetch\`, built dist) send one request every`,
-    `${o.intervalMs} ms (open loop) to the gateway emulator (in the parent process) for a login and ${o.expiries}`,
+    `${o.intervalMs} ms (open loop) to the gateway emulator (on a thread of the parent process) for a login and ${o.expiries}`,
     `expiries of ${o.ttlSec} s access tokens; login and refresh take ${o.tokenLatencyMs} ms at the emulator.`,
     '"redis" = `redisStorage(new Redis())`, shared by all members; "memory" = the default, one session per',
-    'process. Expiries are counted from the refresh calls (clustered in time); "through an expiry" =',
-    'requests sent from 300 ms before the first refresh call of an expiry to 300 ms after the last one.',
+    'process. "refreshes / expiry" = refresh calls at the gateway / tokens a member went through after its',
+    'first; "through an expiry" = requests sent from 300 ms before the first refresh call of an expiry',
+    '(refresh calls clustered in time) to 300 ms after the last one.',
+    '"fell back to memory" = members whose storage reported `REDIS_UNAVAILABLE` (a command over 1 s).',
     '',
-    '| N | storage | logins | refreshes | refreshes / expiry | rejected refreshes | requests | failed | p50 ms | p99 ms | p99 through expiry ms | max through expiry ms |',
-    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| N | storage | logins | refreshes | refreshes / expiry | rejected refreshes | requests | failed | p50 ms | p99 ms | p99 through expiry ms | max through expiry ms | fell back to memory |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...fleet.rows.map(
       (r) =>
         `| ${r.size} | ${r.storage} | ${r.logins} | ${r.refreshes} | ${fixed(r.refreshesPerExpiry)} | ${r.refreshesRejected} | ` +
-        `${r.requests} | ${r.failed} | ${fixed(r.p50Ms)} | ${fixed(r.p99Ms)} | ${fixed(r.p99ExpiryMs)} | ${fixed(r.maxExpiryMs)} |`,
+        `${r.requests} | ${failed(r)} | ${fixed(r.p50Ms)} | ${fixed(r.p99Ms)} | ${fixed(r.p99ExpiryMs)} | ${fixed(r.maxExpiryMs)} | ` +
+        `${r.storage === 'redis' ? r.degradedMembers : '–'} |`,
     ),
     '',
     '![token-endpoint calls per expiry and p99 latency through an expiry](fleet.svg)',
@@ -44,7 +53,7 @@ export function fleetMarkdown({ machine, wake, fleet, seconds }) {
     "Medians of 15 trials, from the end of the holder's work to the first waiter entering / the last one",
     'leaving (each re-reads the stored session under the lock, as the core does).',
     '',
-    '| wake-up | waiters | first waiter in, ms | all waiters through, ms (median / max) | SET NX per waiter per second |',
+    '| wake-up | waiters | first waiter in, ms | all waiters through, ms (median / max) | SET NX per waiting process per second |',
     '| --- | ---: | ---: | ---: | ---: |',
     ...wake.map(
       (r) =>
@@ -61,21 +70,23 @@ export function fleetSvg(fleet) {
   const storages = [...new Set(fleet.rows.map((r) => r.storage))];
   const colors = { redis: '#d6336c', memory: '#868e96' };
   const row = (size, storage) => fleet.rows.find((r) => r.size === size && r.storage === storage);
-  const panel = (x0, title, metric, unit) => {
+  const panel = (x0, title, metric, unit, log = false) => {
     const width = 330;
     const height = 200;
     const top = 50;
     const values = fleet.rows.map(metric);
-    const max = niceMax(Math.max(1, ...values));
+    const max = log ? 10 ** Math.ceil(Math.log10(Math.max(10, ...values))) : niceMax(Math.max(1, ...values));
     const group = width / sizes.length;
     const bar = Math.min(28, (group - 16) / storages.length);
-    const y = (v) => top + height - (v / max) * height;
+    // Log scale from 1 (values below 1 sit on the axis), else linear from 0.
+    const share = (v) => (log ? Math.max(0, Math.log10(Math.max(v, 1))) / Math.log10(max) : v / max);
+    const y = (v) => top + height - share(v) * height;
+    const ticks = log ? Array.from({ length: Math.log10(max) + 1 }, (_, i) => 10 ** i) : [0, max / 2, max];
     const parts = [
       `<text x="${x0 + width / 2}" y="28" text-anchor="middle" font-weight="bold">${title}</text>`,
       `<line x1="${x0}" y1="${top + height}" x2="${x0 + width}" y2="${top + height}" stroke="#333"/>`,
     ];
-    for (const tick of [0, 0.5, 1]) {
-      const v = max * tick;
+    for (const v of ticks) {
       parts.push(
         `<line x1="${x0}" y1="${y(v)}" x2="${x0 + width}" y2="${y(v)}" stroke="#ddd"/>`,
         `<text x="${x0 - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${round(v)}${unit}</text>`,
@@ -109,7 +120,7 @@ export function fleetSvg(fleet) {
     '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="310" viewBox="0 0 800 310" font-family="sans-serif" font-size="13">',
     '  <rect width="800" height="310" fill="#fff"/>',
     `  ${panel(50, 'refresh calls per token expiry', (r) => r.refreshesPerExpiry, '')}`,
-    `  ${panel(450, 'p99 latency through an expiry', (r) => r.p99ExpiryMs, ' ms')}`,
+    `  ${panel(450, 'p99 latency through an expiry (log scale)', (r) => r.p99ExpiryMs, ' ms', true)}`,
     `  ${legend}`,
     '</svg>',
     '',

@@ -90,6 +90,10 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
   let disposed = false;
   const listeners = new Set<(snapshot: AuthSnapshot) => void>();
   let degraded = false;
+  /** The token held now was stored by another tab/process (it may predate a revocation we just saw). */
+  let adoptedFromStorage = false;
+  /** Non-final retry decisions already handed out: a request gets at most one (then one final retry). */
+  const secondChances = new WeakSet<AuthDecision>();
   let unsubscribeStorage = () => {};
 
   // ---- reporting -------------------------------------------------------------------------------
@@ -178,6 +182,7 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
   const adopt = (next: TokenSet, source: 'login' | 'refresh' | 'storage') => {
     const now = clock();
     tokens = next;
+    adoptedFromStorage = source === 'storage';
     generation++;
     const headers = headersFor(next.accessToken);
     decision = Object.freeze({ headers, generation, retry: false });
@@ -286,8 +291,8 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
     myEpoch: number,
   ): Promise<Obtained> => {
     // The new tokens are saved before the lock is released, so the next holder's re-check sees them.
-    const obtainAndStore = async (): Promise<Obtained> => {
-      const obtained = await obtain(signal, forceLogin);
+    const obtainAndStore = async (base = tokens): Promise<Obtained> => {
+      const obtained = await obtain(signal, forceLogin, base);
       if (epoch === myEpoch) await store(obtained[0]);
       return obtained;
     };
@@ -300,8 +305,11 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
         async () => {
           entered = true;
           const stored = await readStored();
-          if (stored && stored.accessToken !== stale && (force || !(stored.expiresAt! <= clock()))) {
-            return [stored, 'storage'] as Obtained;
+          if (stored && stored.accessToken !== stale) {
+            if (force || !(stored.expiresAt! <= clock())) return [stored, 'storage'] as Obtained;
+            // Newer than ours but expired on our clock (clocks differ): refresh with ITS refresh token —
+            // ours was already used by whoever stored it.
+            return obtainAndStore(stored);
           }
           return obtainAndStore();
         },
@@ -314,14 +322,14 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
     }
   };
 
-  const obtain = async (signal: AbortSignal, forceLogin: boolean): Promise<Obtained> => {
+  const obtain = async (signal: AbortSignal, forceLogin: boolean, current = tokens): Promise<Obtained> => {
     const now = clock();
     if (mode === 'longLived') return [{ accessToken: o.longLivedToken! }, 'login'];
     if (mode === 'custom') {
       const r = await (o as { login: NonNullable<EkaAuthOptions['login']> }).login({
         signal,
-        reason: tokens ? 'refresh' : 'login',
-        current: tokens ? { ...tokens } : null,
+        reason: current ? 'refresh' : 'login',
+        current: current ? { ...current } : null,
       });
       if (!r || typeof r.accessToken !== 'string' || !r.accessToken) {
         throw new TransientError('TRANSIENT', 'the login callback returned no accessToken');
@@ -333,7 +341,6 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
       ];
     }
     const call = { fetch: fetchFn(), signal, now: clock, clean };
-    const current = tokens;
     if (!forceLogin && current?.refreshToken && !(current.refreshExpiresAt! <= now)) {
       const report = { status: undefined as number | undefined };
       try {
@@ -511,16 +518,21 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
         }
         return unauthorized();
       }
-      // A background refresh that started before this 401 may bring a token that was revoked too:
-      // its retry is then not final, so a second 401 may still force one fresh refresh.
+      // A retry is "final" (its 401 gives up) only when its token is known to postdate this 401: it came
+      // from a refresh this 401 forced. A token from a background refresh that started earlier, from
+      // another tab/process, or already held when a straggler's 401 arrived may have been revoked
+      // too — its retry may still force one refresh. Each request gets at most one such second chance.
+      const again = secondChances.has(used);
       let final = true;
       try {
         if (used.generation === generation) {
           if (struckGeneration === generation && clock() < cooldownUntil) return unauthorized();
-          final = !flight || flight.forced;
+          final = again || !flight || flight.forced;
           await ensure(options.signal, true);
+          if (adoptedFromStorage) final = again;
         } else {
           // Straggler: the request carried an older generation than the one held now — no refresh.
+          final = again;
           await ensure(options.signal, false);
         }
       } catch (cause) {
@@ -536,7 +548,14 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
           ),
         };
       }
-      return { action: 'retry', decision: final ? retryDecision : decision };
+      if (final) return { action: 'retry', decision: retryDecision };
+      const secondChance: AuthDecision = Object.freeze({
+        headers: decision.headers,
+        generation,
+        retry: false,
+      });
+      secondChances.add(secondChance);
+      return { action: 'retry', decision: secondChance };
     },
     async getAccessToken(options = {}) {
       await ensure(options.signal, !!options.forceRefresh);

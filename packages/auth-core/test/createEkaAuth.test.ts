@@ -71,7 +71,29 @@ describe('createEkaAuth: single flight', () => {
     const refreshes = eka.stats.refreshes;
     const outcome = await auth.handleUnauthorized(first);
     expect(eka.stats.refreshes).toBe(refreshes);
-    expect(outcome).toMatchObject({ action: 'retry', decision: { generation: 2, retry: true } });
+    // Not final: n+1 may have been revoked since (its 401 may still force one refresh, once).
+    expect(outcome).toMatchObject({ action: 'retry', decision: { generation: 2, retry: false } });
+    if (outcome.action !== 'retry') return;
+    const second = await auth.handleUnauthorized(outcome.decision);
+    expect(second).toMatchObject({ action: 'retry', decision: { generation: 3, retry: true } });
+    expect(eka.stats.refreshes).toBe(refreshes + 1);
+  });
+
+  it('a straggler whose current token was revoked too still succeeds (one refresh, at most two retries)', async () => {
+    const { auth, eka } = setup();
+    const old = await auth.authorize(URL_);
+    await auth.handleUnauthorized(old); // generation 2 now
+    // The server revokes generation 2 as well; the straggler's retry with it gets a 401.
+    const first = await auth.handleUnauthorized(old);
+    if (first.action !== 'retry') throw new Error('expected a retry');
+    const second = await auth.handleUnauthorized(first.decision);
+    if (second.action !== 'retry') throw new Error('expected a second, final retry');
+    expect(second.decision.retry).toBe(true);
+    expect(await auth.handleUnauthorized(second.decision)).toMatchObject({
+      action: 'fail',
+      error: { code: 'UNAUTHORIZED' },
+    });
+    expect(eka.stats.refreshes).toBe(2);
   });
 
   it('a 401 that joins a background refresh started before it may force one more refresh', async () => {

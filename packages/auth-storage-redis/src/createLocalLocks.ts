@@ -10,7 +10,7 @@ export function abortReason(signal: AbortSignal): unknown {
 }
 
 /** Wait for `promise`, or reject as soon as `signal` aborts (the promise itself goes on). */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise<T>((resolve, reject) => {

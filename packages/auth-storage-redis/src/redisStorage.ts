@@ -44,10 +44,11 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
   if (typeof prefix !== 'string') throw new ConfigError('CONFIG_INVALID', 'prefix must be a string');
   const lockTtlMs = positive(options.lockTtlMs ?? 8_000, 'lockTtlMs');
   const lockWaitMs = positive(options.lockWaitMs ?? 15_000, 'lockWaitMs');
-  const pollIntervalMs = positive(options.pollIntervalMs ?? 50, 'pollIntervalMs');
   const commandTimeoutMs = positive(options.commandTimeoutMs ?? 1_000, 'commandTimeoutMs');
   const retryIntervalMs = positive(options.retryIntervalMs ?? 1_000, 'retryIntervalMs');
   const wakeOnRelease = (options.lockWake ?? 'pubsub') === 'pubsub';
+  // With release messages, polling is only the fallback (a crashed holder's lock expiring).
+  const pollIntervalMs = positive(options.pollIntervalMs ?? (wakeOnRelease ? 250 : 50), 'pollIntervalMs');
   if (options.lockWake !== undefined && !['pubsub', 'poll'].includes(options.lockWake)) {
     throw new ConfigError('CONFIG_INVALID', "lockWake must be 'pubsub' or 'poll'");
   }
@@ -112,18 +113,22 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     probe = setTimeout(check, retryIntervalMs);
     (probe as any).unref?.();
   };
-  const check = async () => {
-    if (closed || up) return;
-    try {
-      if (!driver.isReady()) throw new Error('not connected');
-      await run(['PING']);
-    } catch {
-      return schedule();
-    }
-    up = true;
-    warn('REDIS_RECOVERED', 'Redis is reachable again; tokens and locks are shared again');
-    await resync().catch((cause) => down(cause));
-  };
+  let checking: Promise<void> | undefined;
+  /** Is Redis back? Run by the timer, and before a refresh takes the lock (refreshes are rare). */
+  const check = () =>
+    (checking ??= (async () => {
+      if (closed || up) return;
+      try {
+        if (!driver.isReady()) throw new Error('not connected');
+        await run(['PING']);
+      } catch {
+        return schedule();
+      }
+      up = true;
+      clearTimeout(probe);
+      warn('REDIS_RECOVERED', 'Redis is reachable again; tokens and locks are shared again');
+      await resync().catch((cause) => down(cause));
+    })().finally(() => (checking = undefined)));
   /** After an outage: write back what changed here, re-subscribe if needed, adopt what changed there. */
   const resync = async () => {
     for (const key of [...dirty]) {
@@ -136,7 +141,7 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
         await run(['PUBLISH', n.changed, text]);
       }
     }
-    if (resubscribe) await reopenSubscriber();
+    if (resubscribe) await bounded(reopenSubscriber());
     for (const key of listeners.keys()) {
       const text = (await run(['GET', names(key).data])) as string | null;
       // A Redis restarted empty is not a logout: only values are passed on.
@@ -177,16 +182,37 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
       }
     }
   };
+  let resubscribeTimer: ReturnType<typeof setTimeout> | undefined;
+  let resubscribeDelayMs = retryIntervalMs;
+  /** Try the subscriptions again on a fresh connection, backing off up to a minute until they hold. */
+  const resubscribeSoon = () => {
+    resubscribe = true;
+    if (resubscribeTimer || closed) return;
+    resubscribeTimer = setTimeout(() => {
+      resubscribeTimer = undefined;
+      resubscribeDelayMs = Math.min(resubscribeDelayMs * 2, 60_000);
+      if (up && driver.isReady()) void reopenSubscriber();
+      else resubscribeSoon();
+    }, resubscribeDelayMs);
+    (resubscribeTimer as any).unref?.();
+  };
+  let warnedSubscribe = false;
   const subscribeChannel = (channel: string): Promise<boolean> => {
-    subscriber ??= driver.subscriber(onMessage, noop);
-    return subscriber.subscribe(channel).then(
-      () => true,
-      (cause) => {
-        if (!resubscribe) warn('SUBSCRIBE_FAILED', `could not subscribe to ${channel}`, cause);
-        resubscribe = true;
-        return false;
-      },
-    );
+    const failed = (cause: unknown) => {
+      // A refusal (ACL…) is worth a warning; a lost connection is the outage the commands report.
+      if (isReplyError(cause) && !warnedSubscribe) {
+        warnedSubscribe = true;
+        warn('SUBSCRIBE_FAILED', `could not subscribe to ${channel}`, cause);
+      }
+      resubscribeSoon();
+      return false;
+    };
+    try {
+      subscriber ??= driver.subscriber(onMessage, noop);
+      return subscriber.subscribe(channel).then(() => true, failed);
+    } catch (cause) {
+      return Promise.resolve(failed(cause));
+    }
   };
   const retain = (channel: string, key: string, unlocked: boolean): Promise<boolean> => {
     const entry = channels.get(channel);
@@ -218,7 +244,8 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     subscriber = undefined;
     void old?.close().catch(noop);
     for (const [channel, entry] of channels) entry.ready = subscribeChannel(channel);
-    await Promise.all([...channels.values()].map((entry) => bounded(entry.ready)));
+    const results = await Promise.all([...channels.values()].map((entry) => entry.ready));
+    if (results.every(Boolean)) resubscribeDelayMs = retryIntervalMs;
   };
   /** Wait for `promise` at most one command timeout; never rejects. */
   const bounded = (promise: Promise<unknown>) =>
@@ -364,6 +391,8 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     },
     lock(key, fn, { signal } = {}) {
       return local.run(key, signal, async () => {
+        // A refresh is about to happen: worth one PING to coordinate it across the fleet again.
+        if (!up && driver.isReady()) await check();
         const token = up ? await acquire(key, signal) : undefined;
         if (token === undefined) return fn();
         const renewal = keepAlive(key, token);
@@ -397,6 +426,7 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     async close() {
       closed = true;
       clearTimeout(probe);
+      clearTimeout(resubscribeTimer);
       listeners.clear();
       channels.clear();
       channelKeys.clear();
@@ -424,9 +454,13 @@ function parse(text: string | null): unknown {
 function describe(cause: unknown): string {
   const error = cause as { name?: string; message?: string; code?: string } | undefined;
   const message = typeof error?.message === 'string' ? error.message : String(cause);
-  const isReply = /Reply|SimpleError|BlobError/.test(error?.name ?? '');
-  if (isReply) return `Redis answered ${message.split(/\s/, 1)[0]}`;
+  if (isReplyError(cause)) return `Redis answered ${message.split(/\s/, 1)[0]}`;
   return (error?.code ? `${error.code}: ` : '') + message.slice(0, 200);
+}
+
+/** An error answered by Redis itself (as opposed to a connection failure or a timeout). */
+function isReplyError(cause: unknown): boolean {
+  return /Reply|SimpleError|BlobError/.test((cause as { name?: string } | undefined)?.name ?? '');
 }
 
 /** A command that did not answer within `commandTimeoutMs`. */

