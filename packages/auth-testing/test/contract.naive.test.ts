@@ -30,6 +30,7 @@ const catches: ContractScenario[] = [
   'a web-stream body is never re-sent: NON_REPLAYABLE_BODY, token refreshed',
   'a node-stream body is never re-sent: NON_REPLAYABLE_BODY, token refreshed',
   'retries a json body byte-identical with its content type',
+  'a foreign 401 reached through a redirect is handed back, nothing refreshed',
 ];
 
 /** What a naive client gets wrong only under some interleavings (double refreshes); not run here. */
