@@ -148,12 +148,13 @@ describe.each([
   it("the request's timeout also bounds the HTTP attempt after a slow login", async () => {
     const api = library.create({ baseURL: gateway.url });
     attachEkaAuth(api, auth);
-    gateway.control.setLatency('login', 250);
+    gateway.control.setLatency('login', 1_000);
     const started = Date.now();
-    const error = await api.get('/api/slow?ms=300', { timeout: 400 }).catch((e) => e);
+    const error = await api.get('/api/slow?ms=5000', { timeout: 1_500 }).catch((e) => e);
     expect(error.code).toBe('ECONNABORTED');
-    expect(Date.now() - started).toBeLessThan(550);
-    expect((await api.get('/api/slow?ms=10', { timeout: 400 })).status).toBe(200);
+    // One deadline: ~1.5 s in all. A fresh timeout per attempt would end after 1 s + 1.5 s.
+    expect(Date.now() - started).toBeLessThan(2_300);
+    expect((await api.get('/api/slow?ms=10', { timeout: 1_500 })).status).toBe(200);
   });
 
   it('strips the token on a hop to another origin, never re-attaches it, and chains beforeRedirect', async () => {

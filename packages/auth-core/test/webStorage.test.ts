@@ -318,7 +318,7 @@ describe('webStorage lease (no Web Locks)', () => {
     const b = tabAuth(tabB, eka, clock, null, { leaseMs: 60_000 });
     const started = Date.now();
     expect(await b.auth.getAccessToken()).toBe('at-1'); // A's login never answered
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(10_000); // not the 60 s lease
     gate.release();
   });
 

@@ -267,6 +267,6 @@ describe('composition', () => {
     // got reacts to its own signal too, with its TimeoutError (code 23 from the DOMException).
     const aborted = await api.get('api/echo', { signal: AbortSignal.timeout(100) }).catch((e) => e);
     expect(aborted.name).toBe('TimeoutError');
-    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(Date.now() - started).toBeLessThan(1_900); // not the 2 s login, twice
   });
 });
