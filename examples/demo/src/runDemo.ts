@@ -9,6 +9,8 @@ export interface DemoOptions {
   write: (line: string) => void;
   /** ANSI colours (TTY). */
   color?: boolean;
+  /** Redraws a progress line while bursts run (TTY only): receives the text, or '' to clear it. */
+  progress?: (text: string) => void;
   /** Access-token lifetime at the emulator, in seconds. Default 4. */
   accessTokenTtlSec?: number;
   /** Adapters to drive. Default: all. */
@@ -52,7 +54,7 @@ export async function runDemo(options: DemoOptions): Promise<{ ok: boolean; summ
   const summaries: AdapterSummary[] = [];
   try {
     for (const adapter of options.adapters ?? ADAPTERS) {
-      summaries.push(await driveAdapter(adapter, gateway, ttlSec, out, s));
+      summaries.push(await driveAdapter(adapter, gateway, ttlSec, out, s, options.progress));
     }
   } finally {
     await gateway.close();
@@ -98,6 +100,7 @@ async function driveAdapter(
   ttlSec: number,
   out: (line: string) => void,
   s: ReturnType<typeof styler>,
+  progress: (text: string) => void = () => {},
 ): Promise<AdapterSummary> {
   const start = counters(gateway.stats);
   const started = Date.now();
@@ -143,7 +146,21 @@ async function driveAdapter(
       throw error;
     }
   };
-  const burst = (n: number) => Promise.all(Array.from({ length: n }, call));
+  const burst = async (n: number) => {
+    let done = 0;
+    const tick = () => progress(`    ${s.dim(`burst: ${done}/${n} answered`)}`);
+    tick();
+    const responses = await Promise.all(
+      Array.from({ length: n }, () =>
+        call().finally(() => {
+          done++;
+          tick();
+        }),
+      ),
+    );
+    progress('');
+    return responses;
+  };
   const delta = () => {
     const now = counters(gateway.stats);
     return {
