@@ -12,6 +12,17 @@ import type {
 const RELEASE =
   "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) " +
   "redis.call('publish', ARGV[2], '1') return 1 end return 0";
+/**
+ * Stores a value and publishes it. KEYS[1] value; ARGV json, channel, ttl in ms ('' = none),
+ * 'NX' or ''. One script, so every message about a key leaves from the node that holds the key: in a
+ * cluster, messages sent from different nodes may overtake each other (a logout before the login).
+ */
+const SET_AND_PUBLISH =
+  "local a = {'set', KEYS[1], ARGV[1]} if ARGV[3] ~= '' then table.insert(a, 'px') table.insert(a, ARGV[3]) end " +
+  "if ARGV[4] ~= '' then table.insert(a, 'nx') end " +
+  "if redis.call(unpack(a)) then redis.call('publish', ARGV[2], ARGV[1]) return 1 end return 0";
+/** Deletes a value and publishes `null`. KEYS[1] value; ARGV channel. */
+const DELETE_AND_PUBLISH = "redis.call('del', KEYS[1]) redis.call('publish', ARGV[1], 'null') return 1";
 /** Extends the lock only for its holder. KEYS[1] lock; ARGV token, ttl. */
 const RENEW =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0";
@@ -133,13 +144,8 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
   const resync = async () => {
     for (const key of [...dirty]) {
       dirty.delete(key);
-      const n = names(key);
       const text = known.get(key) ?? null;
-      if (text === null) {
-        await Promise.all([run(['DEL', n.data]), run(['PUBLISH', n.changed, 'null'])]);
-      } else if ((await run(['SET', n.data, text, 'NX', ...expiry(text)])) === 'OK') {
-        await run(['PUBLISH', n.changed, text]);
-      }
+      await (text === null ? remove(key) : store(key, text, 'NX'));
     }
     if (resubscribe) await bounded(reopenSubscriber());
     for (const key of listeners.keys()) {
@@ -149,12 +155,22 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     }
   };
 
-  /** `['PX', ms]` until the refresh token (else the access token) expires; nothing if unknown. */
-  const expiry = (text: string): string[] => {
+  /** Milliseconds until the refresh token (else the access token) expires; `''` if unknown. */
+  const expiry = (text: string): string => {
     const value = JSON.parse(text) as StoredSession;
     const until = value.refreshToken ? (value.refreshExpiresAt ?? value.expiresAt) : value.expiresAt;
-    if (typeof until !== 'number' || !Number.isFinite(until)) return [];
-    return ['PX', String(Math.max(1_000, Math.ceil(until - clock())))];
+    if (typeof until !== 'number' || !Number.isFinite(until)) return '';
+    return String(Math.max(1_000, Math.ceil(until - clock())));
+  };
+  /** SET (with its TTL) and publish the value on `<key>:changed`, in one script. */
+  const store = (key: string, text: string, nx: 'NX' | '' = '') => {
+    const n = names(key);
+    return run(['EVAL', SET_AND_PUBLISH, '1', n.data, text, n.changed, expiry(text), nx]);
+  };
+  /** DEL and publish `null` on `<key>:changed`, in one script. */
+  const remove = (key: string) => {
+    const n = names(key);
+    return run(['EVAL', DELETE_AND_PUBLISH, '1', n.data, n.changed]);
   };
 
   // ---- pub/sub -----------------------------------------------------------------------------------
@@ -364,9 +380,8 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
       const text = JSON.stringify(value);
       known.set(key, text);
       if (up) {
-        const n = names(key);
         try {
-          await Promise.all([run(['SET', n.data, text, ...expiry(text)]), run(['PUBLISH', n.changed, text])]);
+          await store(key, text);
           return;
         } catch (cause) {
           down(cause);
@@ -378,9 +393,8 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     async delete(key) {
       known.set(key, null);
       if (up) {
-        const n = names(key);
         try {
-          await Promise.all([run(['DEL', n.data]), run(['PUBLISH', n.changed, 'null'])]);
+          await remove(key);
           return;
         } catch (cause) {
           down(cause);

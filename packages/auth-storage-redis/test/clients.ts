@@ -1,8 +1,9 @@
-import { Redis } from 'ioredis';
-import { Redis as Redis6 } from 'ioredis-6';
-import { createClient as createClient5 } from 'redis';
-import { createClient as createClient4 } from 'redis-4';
-import { createClient as createClient6 } from 'redis-6';
+import { Cluster, Redis } from 'ioredis';
+import { Cluster as Cluster6, Redis as Redis6 } from 'ioredis-6';
+import { createClient as createClient5, createCluster as createCluster5 } from 'redis';
+import { createClient as createClient4, createCluster as createCluster4 } from 'redis-4';
+import { createClient as createClient6, createCluster as createCluster6 } from 'redis-6';
+import type { RedisClusterNode } from './redisCluster';
 
 /** A way to make a connected Redis client, as an app would, plus how to close it. */
 export interface ClientKind {
@@ -46,6 +47,56 @@ export const CLIENT_KINDS: readonly ClientKind[] = [
   nodeRedis('node-redis 4', createClient4),
   nodeRedis('node-redis 5', createClient5),
   nodeRedis('node-redis 6', createClient6),
+];
+
+/** A way to make a connected Redis Cluster client from the cluster's nodes, plus how to close it. */
+export interface ClusterKind {
+  name: string;
+  create(nodes: readonly RedisClusterNode[]): Promise<unknown>;
+  close(client: unknown): Promise<void>;
+}
+
+const ioredisCluster = (name: string, Client: typeof Cluster | typeof Cluster6): ClusterKind => ({
+  name,
+  async create(nodes) {
+    const client = new Client(
+      nodes.map(({ host, port }) => ({ host, port })),
+      {
+        clusterRetryStrategy: () => 100,
+        redisOptions: { retryStrategy: () => 100, maxRetriesPerRequest: 2 },
+      },
+    );
+    client.on('error', noop);
+    return client;
+  },
+  async close(client) {
+    (client as Cluster).disconnect();
+  },
+});
+
+const nodeRedisCluster = (name: string, createCluster: (options: any) => any): ClusterKind => ({
+  name,
+  async create(nodes) {
+    const cluster = createCluster({
+      rootNodes: nodes.map(({ url }) => ({ url })),
+      defaults: { socket: { reconnectStrategy: () => 100 } },
+    });
+    cluster.on('error', noop);
+    await cluster.connect();
+    return cluster;
+  },
+  async close(cluster: any) {
+    if (cluster.isOpen) await (cluster.destroy ?? cluster.disconnect).call(cluster);
+  },
+});
+
+/** Every cluster client the storage is tested with: the same libraries and majors as {@link CLIENT_KINDS}. */
+export const CLUSTER_KINDS: readonly ClusterKind[] = [
+  ioredisCluster('ioredis 5 Cluster', Cluster),
+  ioredisCluster('ioredis 6 Cluster', Cluster6),
+  nodeRedisCluster('node-redis 4 createCluster', createCluster4),
+  nodeRedisCluster('node-redis 5 createCluster', createCluster5),
+  nodeRedisCluster('node-redis 6 createCluster', createCluster6),
 ];
 
 /** A plain ioredis connection for looking at (and tampering with) Redis directly in tests. */

@@ -1,0 +1,128 @@
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisStorageWarning, type RedisTokenStorage, redisStorage } from '../src/index';
+import { CLUSTER_KINDS, sleep, until } from './clients';
+import { type RedisCluster, startRedisCluster } from './redisCluster';
+
+let cluster: RedisCluster;
+/** Looks at the cluster directly: a Cluster client for keys, one plain connection per node. */
+let raw: Cluster;
+let perNode: Redis[];
+beforeAll(async () => {
+  cluster = await startRedisCluster(3);
+  raw = new Cluster(cluster.nodes.map(({ host, port }) => ({ host, port })));
+  perNode = cluster.nodes.map((node) => new Redis(node.port, node.host));
+}, 60_000);
+afterAll(async () => {
+  raw?.disconnect();
+  for (const node of perNode ?? []) node.disconnect();
+  await cluster?.stop();
+});
+
+const session = (accessToken = 'access-token-value') => ({
+  v: 1 as const,
+  accessToken,
+  refreshToken: `refresh-of-${accessToken}`,
+  expiresAt: Date.now() + 60_000,
+  refreshExpiresAt: Date.now() + 3_600_000,
+  obtainedAt: Date.now(),
+});
+/** Which node (index in `cluster.nodes`) holds `key` (KEYS only looks at the node it is sent to). */
+const ownerOf = async (key: string) => {
+  const found = await Promise.all(perNode.map((node) => node.keys(key)));
+  return found.findIndex((keys) => keys.length > 0);
+};
+let run = 0;
+
+describe.each(CLUSTER_KINDS)('redisStorage on a 3-node Redis Cluster with $name', (kind) => {
+  const opened: unknown[] = [];
+  const storages: RedisTokenStorage[] = [];
+  const warnings: RedisStorageWarning[] = [];
+  /** A storage on its own cluster connection: as far as Redis can tell, another process. */
+  const open = async (options: Parameters<typeof redisStorage>[1] = {}) => {
+    const client = await kind.create(cluster.nodes);
+    opened.push(client);
+    const storage = redisStorage(client, { onWarning: (w) => warnings.push(w), ...options });
+    storages.push(storage);
+    return storage;
+  };
+  afterEach(async () => {
+    await Promise.all(storages.splice(0).map((s) => s.close()));
+    await Promise.all(opened.splice(0).map((c) => kind.close(c)));
+    expect(warnings.splice(0)).toEqual([]);
+  });
+  const tag = kind.name.replace(/\W/g, '');
+
+  it('stores, reads and deletes keys on every node, under the same names as on a single Redis', async () => {
+    const storage = await open();
+    const keys = Array.from({ length: 30 }, (_, i) => `cluster:${tag}:${++run}:${i}`);
+    for (const [i, key] of keys.entries()) await storage.set(key, session(`token-${i}`));
+    const owners = await Promise.all(keys.map((key) => ownerOf(`eka-auth:${key}`)));
+    expect(new Set(owners)).toEqual(new Set([0, 1, 2])); // spread over all three masters
+    for (const [i, key] of keys.entries()) {
+      expect(await storage.get(key)).toMatchObject({ accessToken: `token-${i}` });
+      expect(await raw.pttl(`eka-auth:${key}`)).toBeGreaterThan(3_600_000 - 10_000);
+    }
+    for (const key of keys) await storage.delete(key);
+    for (const key of keys) expect(await storage.get(key)).toBeNull();
+    expect(storage.mode).toBe('redis');
+  });
+
+  it('delivers every set and delete to subscribers on other connections, whichever node they listen on', async () => {
+    const [a, b, c] = [await open(), await open(), await open()];
+    const keys = Array.from({ length: 6 }, (_, i) => `cluster-pubsub:${tag}:${++run}:${i}`);
+    const seen = new Map<string, [unknown[], unknown[]]>();
+    for (const key of keys) {
+      const lists: [unknown[], unknown[]] = [[], []];
+      seen.set(key, lists);
+      b.subscribe(key, (v) => lists[0].push(v));
+      c.subscribe(key, (v) => lists[1].push(v));
+    }
+    await sleep(300); // SUBSCRIBE is asynchronous
+    for (const [i, key] of keys.entries()) {
+      await a.set(key, session(`pub-${i}`));
+      await a.delete(key);
+    }
+    const all = () => [...seen.values()].flat();
+    await until(() => all().every((values) => values.length === 2), 5_000, 'every message');
+    for (const [i, key] of keys.entries()) {
+      for (const values of seen.get(key)!) {
+        expect(values).toEqual([expect.objectContaining({ accessToken: `pub-${i}` }), null]);
+      }
+    }
+  });
+
+  it('lock: one holder at a time across connections, woken by the release message', async () => {
+    const storages = [
+      await open({ pollIntervalMs: 5_000 }),
+      await open({ pollIntervalMs: 5_000 }),
+      await open(),
+    ];
+    const key = `cluster-lock:${tag}:${++run}`;
+    for (const storage of storages) storage.subscribe(key, () => {}); // as the core does
+    await sleep(300);
+    let inside = 0;
+    let most = 0;
+    let runs = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 9 }, (_, i) =>
+        storages[i % 3]!.lock(
+          key,
+          async () => {
+            most = Math.max(most, ++inside);
+            await sleep(5);
+            inside--;
+            runs++;
+          },
+          { signal: new AbortController().signal },
+        ),
+      ),
+    );
+    expect(most).toBe(1);
+    expect(runs).toBe(9);
+    // With 5 s polls, 9 hand-overs are only this quick when each release message wakes the next.
+    expect(performance.now() - started).toBeLessThan(4_000);
+    expect(await raw.exists(`eka-auth:${key}:lock`)).toBe(0);
+  });
+});
