@@ -1,7 +1,9 @@
+import { startEkaGateway } from '@eka/auth-testing';
 import { Cluster, Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import { type RedisStorageWarning, type RedisTokenStorage, redisStorage } from '../src/index';
 import { CLUSTER_KINDS, sleep, until } from './clients';
+import { refreshesOf, startFleet, timeline } from './fleet/startFleet';
 import { type RedisCluster, startRedisCluster } from './redisCluster';
 
 let cluster: RedisCluster;
@@ -124,5 +126,52 @@ describe.each(CLUSTER_KINDS)('redisStorage on a 3-node Redis Cluster with $name'
     // With 5 s polls, 9 hand-overs are only this quick when each release message wakes the next.
     expect(performance.now() - started).toBeLessThan(4_000);
     expect(await raw.exists(`eka-auth:${key}:lock`)).toBe(0);
+  });
+});
+
+describe('a fleet of 6 processes sharing one session through a 3-node Redis Cluster', () => {
+  it('one login, one refresh per expiry, no refresh token reused, no request failed', async () => {
+    const TTL_MS = 3_000;
+    const gateway = await startEkaGateway({ accessTokenTtlSec: TTL_MS / 1000 });
+    onTestFinished(() => gateway.close());
+    const prefix = `cluster-fleet-${Date.now()}:`;
+    const fleet = await startFleet({
+      size: 6,
+      clusterNodes: cluster.nodes,
+      // The newest majors of both libraries, and the catalog's.
+      clients: ['ioredis-6', 'redis-6', 'ioredis', 'redis'],
+      gateway,
+      prefix,
+      concurrency: 2,
+      pauseMs: 10,
+    });
+    onTestFinished(() => fleet.destroy());
+    onTestFailed(() => console.error(timeline(fleet.events, gateway.stats)));
+    fleet.run();
+    await fleet.waitFor((e) => e.type === 'token' && e.source === 'login', 10_000);
+    // The lock and the session live on the masters of their slots; say which, for the record.
+    const [session] = (await Promise.all(perNode.map((node) => node.keys(`${prefix}*`)))).flat();
+    expect(session).toMatch(new RegExp(`^${prefix}eka-auth:`));
+    await sleep(9_000); // three expiries
+    const results = await fleet.stop();
+
+    expect(results.size).toBe(6);
+    for (const result of results.values()) {
+      expect(result.failed, result.errors.join(', ')).toBe(0);
+      expect(result.ok).toBeGreaterThan(10);
+    }
+    const { stats } = gateway;
+    expect(stats.logins).toEqual({ ok: 1, rejected: 0 });
+    expect(stats.refreshes).toEqual({ ok: stats.refreshes.ok, rejected: 0, reused: 0 });
+    const refreshes = refreshesOf(fleet.events);
+    expect(refreshes.length).toBeGreaterThanOrEqual(2);
+    expect(refreshes.length).toBeLessThanOrEqual(4); // one per expiry, never 6 × that
+    for (let i = 1; i < refreshes.length; i++) {
+      expect(refreshes[i]!.at - refreshes[i - 1]!.at).toBeGreaterThan(TTL_MS * 0.6);
+    }
+    // Every refresh was adopted by the five other members (through the pub/sub of the cluster).
+    const adopted = fleet.events.filter((e) => e.type === 'token' && e.source === 'storage');
+    expect(adopted.length).toBeGreaterThanOrEqual(5 * refreshes.length);
+    expect(fleet.events.filter((e) => e.type === 'warning' || e.type === 'core-warning')).toEqual([]);
   });
 });
