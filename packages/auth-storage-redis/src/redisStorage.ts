@@ -28,6 +28,12 @@ const RENEW =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0";
 
 const noop = () => {};
+/** A callback of the user's may be async: a promise it returns must not end up rejected and unhandled. */
+const settle = (result: unknown) => {
+  if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+    (result as PromiseLike<unknown>).then(undefined, noop);
+  }
+};
 
 /**
  * Token storage on Redis for a fleet of processes sharing one Eka session, built on the client you
@@ -65,6 +71,9 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
   }
   const clock = options.clock ?? Date.now;
   const local = createLocalLocks();
+  // A client emitting 'error' without a listener throws (node-redis 4) or logs each reconnect attempt
+  // (ioredis): the outage is reported once, by the commands that fail, and this keeps it from crashing.
+  const stopWatchingErrors = driver.onError(noop);
 
   /** Last JSON text seen per key (`null` = absent): what memory serves while Redis is down. */
   const known = new Map<string, string | null>();
@@ -86,7 +95,7 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     const warning: RedisStorageWarning = { code, message };
     if (cause !== undefined) warning.error = new StorageError('STORAGE_FAILURE', describe(cause));
     try {
-      (options.onWarning ?? ((w) => console.warn(`[@eka/auth-storage-redis] ${w.message}`)))(warning);
+      settle((options.onWarning ?? ((w) => console.warn(`[@eka/auth-storage-redis] ${w.message}`)))(warning));
     } catch {
       // A throwing warning handler must not break the storage.
     }
@@ -121,7 +130,7 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
   const schedule = () => {
     clearTimeout(probe);
     if (closed) return;
-    probe = setTimeout(check, retryIntervalMs);
+    probe = setTimeout(() => check().catch(noop), retryIntervalMs);
     (probe as any).unref?.();
   };
   let checking: Promise<void> | undefined;
@@ -192,7 +201,7 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     const value = parse(text);
     for (const listener of [...(listeners.get(key) ?? [])]) {
       try {
-        listener(value);
+        settle(listener(value));
       } catch {
         // The core's listener does not throw; a foreign one must not break delivery to the others.
       }
@@ -207,7 +216,7 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     resubscribeTimer = setTimeout(() => {
       resubscribeTimer = undefined;
       resubscribeDelayMs = Math.min(resubscribeDelayMs * 2, 60_000);
-      if (up && driver.isReady()) void reopenSubscriber();
+      if (up && driver.isReady()) reopenSubscriber().catch(noop);
       else resubscribeSoon();
     }, resubscribeDelayMs);
     (resubscribeTimer as any).unref?.();
@@ -223,6 +232,7 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
       resubscribeSoon();
       return false;
     };
+    if (closed) return Promise.resolve(false); // never a new connection after close()
     try {
       subscriber ??= driver.subscriber(onMessage, noop);
       return subscriber.subscribe(channel).then(() => true, failed);
@@ -249,16 +259,16 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     const current = subscriber;
     if (channels.size === 0) {
       subscriber = undefined;
-      void current?.close().catch(noop);
+      current?.close().catch(noop);
     } else {
-      void current?.unsubscribe(channel).catch(noop);
+      current?.unsubscribe(channel).catch(noop);
     }
   };
   const reopenSubscriber = async () => {
     resubscribe = false;
     const old = subscriber;
     subscriber = undefined;
-    void old?.close().catch(noop);
+    old?.close().catch(noop);
     for (const [channel, entry] of channels) entry.ready = subscribeChannel(channel);
     const results = await Promise.all([...channels.values()].map((entry) => entry.ready));
     if (results.every(Boolean)) resubscribeDelayMs = retryIntervalMs;
@@ -423,9 +433,9 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
       if (!set) {
         listeners.set(key, (set = new Set()));
         const n = names(key);
-        void retain(n.changed, key, false);
+        retain(n.changed, key, false).catch(noop);
         // Kept while someone listens, so lock waiters never pay for a SUBSCRIBE.
-        if (wakeOnRelease) void retain(n.unlocked, key, true);
+        if (wakeOnRelease) retain(n.unlocked, key, true).catch(noop);
       }
       const mine = (value: unknown) => listener(value);
       set.add(mine);
@@ -439,6 +449,7 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     },
     async close() {
       closed = true;
+      stopWatchingErrors();
       clearTimeout(probe);
       clearTimeout(resubscribeTimer);
       listeners.clear();
@@ -466,10 +477,14 @@ function parse(text: string | null): unknown {
  * ("…with args beginning with…"), so only their first word (`ERR`, `WRONGTYPE`, `NOAUTH`…) is kept.
  */
 function describe(cause: unknown): string {
-  const error = cause as { name?: string; message?: string; code?: string } | undefined;
-  const message = typeof error?.message === 'string' ? error.message : String(cause);
-  if (isReplyError(cause)) return `Redis answered ${message.split(/\s/, 1)[0]}`;
-  return (error?.code ? `${error.code}: ` : '') + message.slice(0, 200);
+  try {
+    const error = cause as { name?: string; message?: string; code?: string } | undefined;
+    const message = typeof error?.message === 'string' ? error.message : String(cause);
+    if (isReplyError(cause)) return `Redis answered ${message.split(/\s/, 1)[0]}`;
+    return (error?.code ? `${error.code}: ` : '') + message.slice(0, 200);
+  } catch {
+    return 'an error that cannot be described'; // a getter or toString that throws
+  }
 }
 
 /** An error answered by Redis itself (as opposed to a connection failure or a timeout). */

@@ -14,6 +14,8 @@ export interface RedisDriver {
   command(args: string[]): Promise<unknown>;
   /** True when the client says its connection is up (a hint: commands may still fail). */
   isReady(): boolean;
+  /** Add an 'error' listener to the client (not replacing any of its own); returns its removal. */
+  onError(listener: (error: unknown) => void): () => void;
   /** A new connection for pub/sub; `onMessage` gets every message of its channels. */
   subscriber(
     onMessage: (channel: string, message: string) => void,
@@ -53,6 +55,7 @@ function ioredisDriver(client: any): RedisDriver {
     kind: 'ioredis',
     command: ([name, ...args]) => client.call(name, ...args),
     isReady: () => client.status === 'ready',
+    onError: (listener) => listen(client, listener),
     subscriber(onMessage, onError) {
       const connection = client.duplicate();
       connection.on('message', onMessage);
@@ -71,6 +74,7 @@ function nodeRedisDriver(client: any): RedisDriver {
     kind: 'node-redis',
     command: (args) => client.sendCommand(args),
     isReady: () => client.isReady === true,
+    onError: (listener) => listen(client, listener),
     subscriber: (onMessage, onError) => nodeRedisSubscriber(client, onMessage, onError),
   };
 }
@@ -85,9 +89,17 @@ function nodeRedisClusterDriver(cluster: any): RedisDriver {
     kind: 'node-redis',
     command: (args) => cluster.sendCommand(firstKey(args), false, args),
     isReady: () => ('isReady' in cluster ? cluster.isReady : cluster.isOpen) === true,
+    onError: (listener) => listen(cluster, listener),
     // Classic SUBSCRIBE on one node of the duplicate: a classic PUBLISH reaches every node.
     subscriber: (onMessage, onError) => nodeRedisSubscriber(cluster, onMessage, onError),
   };
+}
+
+/** `emitter.on('error', listener)`, undone by the function returned. */
+function listen(emitter: any, listener: (error: unknown) => void): () => void {
+  if (typeof emitter.on !== 'function') return () => {};
+  emitter.on('error', listener);
+  return () => emitter.off?.('error', listener);
 }
 
 /** The key a command touches, for cluster routing (the storage only sends these commands). */

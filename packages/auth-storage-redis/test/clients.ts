@@ -63,7 +63,7 @@ const ioredisCluster = (name: string, Client: typeof Cluster | typeof Cluster6):
       nodes.map(({ host, port }) => ({ host, port })),
       {
         clusterRetryStrategy: () => 100,
-        redisOptions: { retryStrategy: () => 100, maxRetriesPerRequest: 2 },
+        redisOptions: { maxRetriesPerRequest: 2 },
       },
     );
     client.on('error', noop);
@@ -116,4 +116,32 @@ export async function until(check: () => unknown, timeoutMs = 5_000, what = 'con
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
+}
+
+/** What reached the process-level handlers: the things that kill a Node process without them. */
+export interface EscapeRecorder {
+  readonly rejections: unknown[];
+  readonly exceptions: unknown[];
+  /** Lets pending rejections surface (they are reported after the microtask queue drains), then stops recording. */
+  stop(): Promise<void>;
+}
+
+/** Record every `unhandledRejection` and `uncaughtException` of this process from now on. */
+export function recordEscapes(): EscapeRecorder {
+  const rejections: unknown[] = [];
+  const exceptions: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+  const onException = (error: unknown) => exceptions.push(error);
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  return {
+    rejections,
+    exceptions,
+    async stop() {
+      await sleep(100);
+      await new Promise((resolve) => setImmediate(resolve));
+      process.off('unhandledRejection', onRejection);
+      process.off('uncaughtException', onException);
+    },
+  };
 }

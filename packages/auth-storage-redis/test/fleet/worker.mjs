@@ -24,13 +24,12 @@ async function connect() {
     return { client, close: () => client.destroy() };
   }
   const { Cluster, Redis } = await import(config.client);
-  const redisOptions = { retryStrategy: () => 100, maxRetriesPerRequest: 1 };
   const client = nodes
     ? new Cluster(
         nodes.map(({ host, port }) => ({ host, port })),
-        { clusterRetryStrategy: () => 100, redisOptions },
+        { clusterRetryStrategy: () => 100, redisOptions: { maxRetriesPerRequest: 1 } },
       )
-    : new Redis(config.redisUrl, redisOptions);
+    : new Redis(config.redisUrl, { retryStrategy: () => 100, maxRetriesPerRequest: 1 });
   client.on('error', () => {});
   return { client, close: () => client.disconnect() };
 }
