@@ -46,8 +46,11 @@ const settle = (result: unknown) => {
  *   the holder runs, released by a script that deletes it only for the holder and publishes on
  *   `<key>:unlocked`, which wakes the waiters; they then re-read and adopt the stored token.
  * - **Changes**: every `set` publishes the value and every `delete` publishes `null` on
- *   `<key>:changed`, read by a duplicate connection in subscriber mode, so a logout anywhere is seen
- *   everywhere.
+ *   `<key>:changed` (from the script that writes the key, so that in a cluster all messages about a key
+ *   leave from its master, in order), read by a duplicate connection in subscriber mode, so a logout
+ *   anywhere is seen everywhere.
+ * - **Cluster**: an ioredis `Cluster` or a node-redis `createCluster()` works as is: every command
+ *   touches one key (no hash tags needed), and classic pub/sub reaches every node.
  * - **Redis down or slow**: no method ever rejects into the core (which would drop to memory for
  *   good). Commands are bounded by `commandTimeoutMs`; on a failure the storage warns once, serves
  *   from memory with an in-process lock, checks every `retryIntervalMs`, and when Redis is back it

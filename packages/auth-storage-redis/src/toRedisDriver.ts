@@ -95,11 +95,27 @@ function nodeRedisClusterDriver(cluster: any): RedisDriver {
   };
 }
 
-/** `emitter.on('error', listener)`, undone by the function returned. */
+/** One 'error' listener per client, however many storages use it (no MaxListenersExceededWarning). */
+const errorWatches = new WeakMap<object, { users: number; listener: (error: unknown) => void }>();
+
+/** `emitter.on('error', listener)`, shared by the storages of one client, undone when the last one stops. */
 function listen(emitter: any, listener: (error: unknown) => void): () => void {
-  if (typeof emitter.on !== 'function') return () => {};
-  emitter.on('error', listener);
-  return () => emitter.off?.('error', listener);
+  if (typeof emitter?.on !== 'function') return () => {};
+  let watch = errorWatches.get(emitter);
+  if (!watch) {
+    watch = { users: 0, listener };
+    errorWatches.set(emitter, watch);
+    emitter.on('error', listener);
+  }
+  watch.users++;
+  let stopped = false;
+  return () => {
+    if (stopped || !watch) return;
+    stopped = true;
+    if (--watch.users > 0) return;
+    errorWatches.delete(emitter);
+    emitter.off?.('error', watch.listener);
+  };
 }
 
 /** The key a command touches, for cluster routing (the storage only sends these commands). */

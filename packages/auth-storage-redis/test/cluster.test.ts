@@ -2,7 +2,7 @@ import { startEkaGateway } from '@eka/auth-testing';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import { type RedisStorageWarning, type RedisTokenStorage, redisStorage } from '../src/index';
-import { CLUSTER_KINDS, sleep, until } from './clients';
+import { CLUSTER_KINDS, recordEscapes, sleep, until } from './clients';
 import { refreshesOf, startFleet, timeline } from './fleet/startFleet';
 import { type RedisCluster, startRedisCluster } from './redisCluster';
 
@@ -175,3 +175,70 @@ describe('a fleet of 6 processes sharing one session through a 3-node Redis Clus
     expect(fleet.events.filter((e) => e.type === 'warning' || e.type === 'core-warning')).toEqual([]);
   });
 });
+
+describe.each([CLUSTER_KINDS[1]!, CLUSTER_KINDS[4]!])(
+  'a cluster node killed mid-lock, with $name',
+  (kind) => {
+    it('the storage goes on in memory, and nothing escapes as an unhandled rejection or exception', async () => {
+      const escapes = recordEscapes();
+      const own = await startRedisCluster(3);
+      onTestFinished(() => own.stop());
+      const nodes = own.nodes.map((node) => new Redis(node.port, node.host));
+      onTestFinished(() => {
+        for (const node of nodes) node.disconnect();
+      });
+      const [ca, cb] = [await kind.create(own.nodes), await kind.create(own.nodes)];
+      onTestFinished(async () => {
+        await kind.close(ca);
+        await kind.close(cb);
+      });
+      const warnings: RedisStorageWarning[] = [];
+      const options = {
+        lockTtlMs: 300,
+        commandTimeoutMs: 300,
+        retryIntervalMs: 100,
+        onWarning: (w: RedisStorageWarning) => warnings.push(w),
+      };
+      const [a, b] = [redisStorage(ca, options), redisStorage(cb, options)];
+      onTestFinished(async () => {
+        await a.close();
+        await b.close();
+      });
+      const key = 'mid-lock';
+      a.subscribe(key, () => {});
+      b.subscribe(key, () => {});
+      await sleep(300);
+      const signal = new AbortController().signal;
+      let entered!: () => void;
+      const inside = new Promise<void>((resolve) => (entered = resolve));
+      const holder = a.lock(
+        key,
+        async () => {
+          entered();
+          await sleep(800);
+          return 'held';
+        },
+        { signal },
+      );
+      await inside;
+      const waiter = b.lock(key, async () => 'waited', { signal });
+      // Kill the master that holds the lock key: renewals, the waiter's SET NX and the release fail.
+      const found = await Promise.all(nodes.map((node) => node.keys('eka-auth:mid-lock:lock')));
+      const owner = found.findIndex((keys) => keys.length > 0);
+      expect(owner).toBeGreaterThanOrEqual(0);
+      nodes[owner]!.disconnect();
+      await own.kill(owner);
+      expect(await Promise.all([holder, waiter])).toEqual(['held', 'waited']);
+      // Whichever node the value's slot is on (dead or alive), it is served and never rejects.
+      expect(await b.get(key)).toBeNull();
+      await b.set(key, session('after-the-kill'));
+      expect(await b.get(key)).toMatchObject({ accessToken: 'after-the-kill' });
+      expect(warnings.map((w) => w.code)).toContain('REDIS_UNAVAILABLE');
+      await a.close();
+      await b.close();
+      await escapes.stop();
+      expect(escapes.rejections).toEqual([]);
+      expect(escapes.exceptions).toEqual([]);
+    });
+  },
+);

@@ -148,9 +148,14 @@ describe.each(CLIENT_KINDS)('nothing escapes as an unhandled rejection or except
     await redis.restart();
     await until(() => storage.mode === 'redis', 8_000, 'the storage to return to Redis');
     expect(warnings.map((w) => w.code)).toEqual(['REDIS_UNAVAILABLE', 'REDIS_RECOVERED']);
+    // One listener however many storages share the client; it goes with the last one.
+    const second = redisStorage(client, { onWarning: noop });
+    expect(client.listenerCount('error')).toBe(1);
     await storage.close();
-    // The storage's listener goes with it: the client is left as it was given.
-    expect(client.listenerCount('error')).toBe(0);
+    expect(client.listenerCount('error')).toBe(1);
+    await second.close();
+    await second.close();
+    expect(client.listenerCount('error')).toBe(0); // the client is left as it was given
     client.on('error', noop);
   });
 });
