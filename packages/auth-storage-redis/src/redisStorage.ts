@@ -13,16 +13,14 @@ const RELEASE =
   "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) " +
   "redis.call('publish', ARGV[2], '1') return 1 end return 0";
 /**
- * Stores a value and publishes it. KEYS[1] value; ARGV json, channel, ttl in ms ('' = none),
- * 'NX' or ''. One script, so every message about a key leaves from the node that holds the key: in a
- * cluster, messages sent from different nodes may overtake each other (a logout before the login).
+ * Stores a value and publishes it. KEYS[1] value; ARGV json, channel, SET options (PX ms, NX). One
+ * script, so every message about a key leaves from the node that holds the key: in a cluster,
+ * messages sent from different nodes may overtake each other (a logout before the login).
  */
 const SET_AND_PUBLISH =
-  "local a = {'set', KEYS[1], ARGV[1]} if ARGV[3] ~= '' then table.insert(a, 'px') table.insert(a, ARGV[3]) end " +
-  "if ARGV[4] ~= '' then table.insert(a, 'nx') end " +
-  "if redis.call(unpack(a)) then redis.call('publish', ARGV[2], ARGV[1]) return 1 end return 0";
+  "if redis.call('set',KEYS[1],ARGV[1],unpack(ARGV,3)) then redis.call('publish',ARGV[2],ARGV[1]) return 1 end return 0";
 /** Deletes a value and publishes `null`. KEYS[1] value; ARGV channel. */
-const DELETE_AND_PUBLISH = "redis.call('del', KEYS[1]) redis.call('publish', ARGV[1], 'null') return 1";
+const DELETE_AND_PUBLISH = "redis.call('del',KEYS[1]) redis.call('publish',ARGV[1],'null') return 1";
 /** Extends the lock only for its holder. KEYS[1] lock; ARGV token, ttl. */
 const RENEW =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0";
@@ -167,17 +165,17 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     }
   };
 
-  /** Milliseconds until the refresh token (else the access token) expires; `''` if unknown. */
-  const expiry = (text: string): string => {
+  /** `['PX', ms]` until the refresh token (else the access token) expires; nothing if unknown. */
+  const expiry = (text: string): string[] => {
     const value = JSON.parse(text) as StoredSession;
     const until = value.refreshToken ? (value.refreshExpiresAt ?? value.expiresAt) : value.expiresAt;
-    if (typeof until !== 'number' || !Number.isFinite(until)) return '';
-    return String(Math.max(1_000, Math.ceil(until - clock())));
+    if (typeof until !== 'number' || !Number.isFinite(until)) return [];
+    return ['PX', String(Math.max(1_000, Math.ceil(until - clock())))];
   };
-  /** SET (with its TTL) and publish the value on `<key>:changed`, in one script. */
-  const store = (key: string, text: string, nx: 'NX' | '' = '') => {
+  /** SET (with its TTL, and NX when asked) and publish the value on `<key>:changed`, in one script. */
+  const store = (key: string, text: string, ...nx: ['NX'] | []) => {
     const n = names(key);
-    return run(['EVAL', SET_AND_PUBLISH, '1', n.data, text, n.changed, expiry(text), nx]);
+    return run(['EVAL', SET_AND_PUBLISH, '1', n.data, text, n.changed, ...expiry(text), ...nx]);
   };
   /** DEL and publish `null` on `<key>:changed`, in one script. */
   const remove = (key: string) => {

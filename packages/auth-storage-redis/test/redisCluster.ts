@@ -1,5 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +30,11 @@ export interface RedisCluster {
  */
 export async function startRedisCluster(size = 3): Promise<RedisCluster> {
   requireRedisServer();
+  await run('redis-cli', ['--version']).catch(() => {
+    throw new Error(
+      'redis-cli is not installed (it comes with redis-server): apt-get install -y redis-server',
+    );
+  });
   const children: (ChildProcess | undefined)[] = [];
   const dirs: string[] = [];
   const nodes: RedisClusterNode[] = [];
