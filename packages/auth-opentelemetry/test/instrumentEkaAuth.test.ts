@@ -1,11 +1,16 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createEkaAuth, type EkaAuth, type EkaAuthEvent, type EkaAuthOptions } from '@eka/auth-core';
 import { createAuthFetch } from '@eka/auth-fetch';
 import { type EkaGateway, startEkaGateway } from '@eka/auth-testing';
 import {
+  type Context,
+  type ContextManager,
+  context,
   type DiagLogger,
   DiagLogLevel,
   diag,
   metrics,
+  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -51,6 +56,26 @@ function instrument(auth: EkaAuth, options: Parameters<typeof instrumentEkaAuth>
   });
   cleanups.push(uninstrument);
   return uninstrument;
+}
+
+/** What an SDK's AsyncLocalStorage context manager does, in short. */
+class AsyncContextManager implements ContextManager {
+  private readonly storage = new AsyncLocalStorage<Context>();
+  active = () => this.storage.getStore() ?? ROOT_CONTEXT;
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    ctx: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    return this.storage.run(ctx, () => fn.apply(thisArg, args));
+  }
+  bind = <T>(_ctx: Context, target: T): T => target;
+  enable = () => this;
+  disable = () => {
+    this.storage.disable();
+    return this;
+  };
 }
 
 const ms = (time: readonly [number, number]) => time[0] * 1000 + time[1] / 1e6;
@@ -491,6 +516,26 @@ describe('instrumentEkaAuth', () => {
     expect(await telemetry.sum(M.unauthorizedResponses)).toBe(1);
     expect(errors.length).toBeGreaterThanOrEqual(2); // reported through the OpenTelemetry diag logger
     expect(auth.state).toBe('valid');
+  });
+
+  it('a login/refresh span joins the trace of the request that started it (with a context manager)', async () => {
+    context.setGlobalContextManager(new AsyncContextManager());
+    cleanups.push(() => context.disable());
+    const { auth, ekaFetch, echo } = makeAuth();
+    instrument(auth);
+    const tracer = telemetry.tracerProvider.getTracer('app');
+    const traced = (name: string) =>
+      tracer.startActiveSpan(name, (span) => ekaFetch(echo).finally(() => span.end()));
+    await traced('first request');
+    gateway.control.expireAccessTokens();
+    await traced('request after expiry');
+
+    const spans = telemetry.spans();
+    const byName = (name: string) => spans.find((s) => s.name === name)!;
+    const [login, refresh] = spans.filter((s) => s.attributes[A.requestKind]);
+    expect(login!.parentSpanContext?.spanId).toBe(byName('first request').spanContext().spanId);
+    expect(login!.spanContext().traceId).toBe(byName('first request').spanContext().traceId);
+    expect(refresh!.parentSpanContext?.spanId).toBe(byName('request after expiry').spanContext().spanId);
   });
 
   it('uses the global providers by default', async () => {
