@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import {
   type DataPoint,
+  type IMetricReader,
   MeterProvider,
   MetricReader,
   type ResourceMetrics,
@@ -28,12 +29,15 @@ export interface Point {
 }
 
 /** The real OpenTelemetry SDK with in-memory metrics and spans. */
-export function createTelemetry(extra: { spanProcessors?: SpanProcessor[] } = {}) {
+export function createTelemetry(
+  extra: { spanProcessors?: SpanProcessor[]; metricReaders?: IMetricReader[] } = {},
+) {
   const reader = new CollectingReader();
-  const meterProvider = new MeterProvider({ readers: [reader] });
+  const meterProvider = new MeterProvider({ readers: [reader, ...(extra.metricReaders ?? [])] });
   const spanExporter = new InMemorySpanExporter();
   const tracerProvider = new BasicTracerProvider({
-    spanProcessors: [...(extra.spanProcessors ?? []), new SimpleSpanProcessor(spanExporter)],
+    // Ours first: the SDK stops at the first processor that throws.
+    spanProcessors: [new SimpleSpanProcessor(spanExporter), ...(extra.spanProcessors ?? [])],
   });
   const collect = async (): Promise<ResourceMetrics> => {
     const { resourceMetrics, errors } = await reader.collect();
