@@ -162,6 +162,18 @@ describe('instrumentEkaAuth', () => {
     expect(await left()).toEqual([0]);
   });
 
+  it('adds the given attributes everywhere; its own attributes take precedence', async () => {
+    const { auth, ekaFetch, echo } = makeAuth();
+    instrument(auth, { attributes: { team: 'billing', [A.requestKind]: 'spoofed', 'url.full': 'spoofed' } });
+    await ekaFetch(echo);
+    const [requests] = await telemetry.points(M.tokenRequests);
+    expect(requests!.attributes).toMatchObject({ team: 'billing', [A.requestKind]: 'login' });
+    const [span] = telemetry.spans();
+    expect(span!.attributes).toMatchObject({ team: 'billing', [A.requestKind]: 'login' });
+    expect(span!.attributes['url.full']).toBe(`${gateway.url}/connect-auth/v1/account/login`);
+    for (const p of await telemetry.points(M.sessionCount)) expect(p.attributes.team).toBe('billing');
+  });
+
   it('measures the lifetime left with the given clock', async () => {
     const { auth, ekaFetch, echo } = makeAuth();
     instrument(auth, { clock: () => Date.now() + 600_000 });
