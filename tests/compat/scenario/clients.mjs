@@ -13,6 +13,7 @@ import { createAuthFetch } from '@eka/auth-fetch';
  * }} CompatClient
  * @typedef {{
  *   packages: string[],
+ *   errors: 'as-is' | 'wrapped',
  *   create(auth: EkaAuth): Promise<CompatClient>,
  * }} ClientSetup
  */
@@ -89,12 +90,13 @@ function replyRaw(response) {
 
 /**
  * Every client in the compat suite, by name: the npm packages it is made of (their versions and
- * `engines` are reported) and how to build it on an `EkaAuth`.
+ * `engines` are reported), whether it rejects with our errors as they are or wraps them in its own
+ * (ours as `cause`), and how to build it on an `EkaAuth`.
  * @type {Record<string, ClientSetup>}
  */
 export const clients = {
-  ky: { packages: ['ky'], create: createKy },
-  ofetch: { packages: ['ofetch'], create: createOfetch },
-  wretch: { packages: ['wretch'], create: createWretch },
-  axios: { packages: ['axios', 'axios-retry'], create: createAxios },
+  ky: { packages: ['ky'], errors: 'as-is', create: createKy },
+  ofetch: { packages: ['ofetch'], errors: 'wrapped', create: createOfetch },
+  wretch: { packages: ['wretch'], errors: 'as-is', create: createWretch },
+  axios: { packages: ['axios', 'axios-retry'], errors: 'as-is', create: createAxios },
 };

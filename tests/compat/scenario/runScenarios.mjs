@@ -152,7 +152,7 @@ export async function runScenarios(name) {
     jsonReplay: await settle(jsonReplay, name),
     foreignOrigin: await settle(foreignOrigin, name),
     ownRetry: await settle(ownRetry, name),
-    unauthorizedForever: await settle(unauthorizedForever, name),
+    unauthorizedForever: { ...(await settle(unauthorizedForever, name)), errors: clients[name].errors },
   };
   return { ...result, durationMs: Math.round(performance.now() - started) };
 }

@@ -86,14 +86,22 @@ function ownRetry(retry) {
   ];
 }
 
-/** 401 to every token: each call rejects with UNAUTHORIZED (maybe wrapped), at most one refresh per call. */
+/**
+ * 401 to every token: each call rejects with UNAUTHORIZED — the error itself, or its `cause` for a client
+ * that wraps errors (`errors: 'wrapped'`) — and the token endpoint sees at most one refresh per call.
+ */
 function unauthorizedForever(forever) {
-  const untyped = forever.outcomes.filter(
-    (o) => o.status !== 'rejected' || !o.error.codes.includes('UNAUTHORIZED'),
-  );
+  const typed = ({ codes, name }) =>
+    forever.errors === 'wrapped'
+      ? name !== 'UnauthorizedError' && codes.includes('UNAUTHORIZED')
+      : name === 'UnauthorizedError' && codes[0] === 'UNAUTHORIZED';
+  const untyped = forever.outcomes.filter((o) => o.status !== 'rejected' || !typed(o.error));
   const calls = forever.stats.tokenEndpointCalls;
   return [
-    ...need(untyped.length === 0, `not rejected with UNAUTHORIZED: ${JSON.stringify(untyped)}`),
+    ...need(
+      untyped.length === 0,
+      `not rejected with UNAUTHORIZED (${forever.errors}): ${JSON.stringify(untyped)}`,
+    ),
     ...need(
       calls <= 1 + forever.outcomes.length,
       `token endpoint calls: ${calls} for ${forever.outcomes.length} calls (want ≤ 1 login + 1 refresh per call)`,
