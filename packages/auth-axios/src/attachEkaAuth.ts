@@ -130,7 +130,9 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
       if (failure) throw failure;
       return response;
     }
-    if (isStream(response.data)) response.data.destroy?.();
+    // The 401's body is not needed: a Node stream is destroyed, a web stream (fetch adapter) cancelled —
+    // and its cancel() may reject when an abort errored the stream already: handled, never left unhandled.
+    if (isStream(response.data)) response.data.destroy?.() ?? response.data.cancel?.().catch(() => {});
     if (outcome.action === 'fail') throw outcome.error;
     state.decision = outcome.decision;
     state.retry = true;

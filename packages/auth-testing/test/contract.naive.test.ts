@@ -38,6 +38,7 @@ const timingDependent: ContractScenario[] = [
   'concurrent 401s before, during and after the refresh share one refresh and all succeed',
   'rotation: no refresh token is ever presented twice',
   'refresh and login rejected: CREDENTIALS_REJECTED with the request id, no secrets, no hang',
+  'a waiter aborts during the retry after a 401',
 ];
 
 runAdapterContract(

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { createEkaAuth, type EkaAuth, type EkaAuthOptions } from '@eka/auth-core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sleep } from '../sleep';
 import { type EkaGateway, type StartEkaGatewayOptions, startEkaGateway } from '../startEkaGateway';
 
 /** Body kinds the contract sends. Each adapter maps them onto its client's own body types. */
@@ -87,6 +88,8 @@ export const CONTRACT_SCENARIOS = [
   'long-lived token answered with 401: LONG_LIVED_TOKEN_REJECTED, no token call',
   'an already-aborted signal: rejected, no token call',
   'one waiter aborts; the others succeed on the same login',
+  'a waiter aborts while its request waits for the refresh after a 401',
+  'a waiter aborts during the retry after a 401',
   "a request's own timeout covers the wait for the refresh",
   'the caller sees the retry, not the 401',
   'no token, no login and no refresh for other origins (their 401s pass through)',
@@ -130,8 +133,23 @@ export function runAdapterContract(
   const bodies = options.bodies ?? ALL_BODIES;
   const expected = new Set<string>(options.expectFailures ?? []);
   const skipped = new Set<string>(options.skip ?? []);
+  // Every scenario also fails on a promise rejected and left unhandled while it ran (Node's default
+  // `--unhandled-rejections=throw` would kill the user's process): a recorder, checked after a settle.
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  const checked = (fn: () => Promise<void>) => async () => {
+    unhandled.length = 0;
+    try {
+      await fn();
+    } finally {
+      await settle();
+    }
+    expect(unhandled.map(describeReason), 'unhandled rejections').toEqual([]);
+  };
   const scenario = (title: string, fn: () => Promise<void>, timeoutMs = 15_000) =>
-    skipped.has(title) ? it.skip(title, fn) : (expected.has(title) ? it.fails : it)(title, fn, timeoutMs);
+    skipped.has(title)
+      ? it.skip(title, fn)
+      : (expected.has(title) ? it.fails : it)(title, checked(fn), timeoutMs);
 
   describe(`${name}: adapter contract`, () => {
     let gateway: EkaGateway;
@@ -176,6 +194,18 @@ export function runAdapterContract(
       }
     };
 
+    /** Polls `condition` until it holds (the gateway's counters place an abort in a request's life). */
+    const until = async (condition: () => boolean, what: string) => {
+      for (const deadline = Date.now() + 10_000; !condition(); await sleep(5))
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    };
+
+    beforeAll(() => {
+      process.on('unhandledRejection', record);
+    });
+    afterAll(() => {
+      process.off('unhandledRejection', record);
+    });
     beforeEach(async () => {
       await start();
     });
@@ -357,6 +387,49 @@ export function runAdapterContract(
       expect(gateway.stats.logins.ok).toBe(1);
     });
 
+    scenario('a waiter aborts while its request waits for the refresh after a 401', async () => {
+      const { c } = await setup();
+      await get(c);
+      gateway.control.revokeAllAccessTokens();
+      gateway.control.setLatency('refresh', 400);
+      const controller = new AbortController();
+      const aborted = failure(get(c, echo(), { signal: controller.signal }));
+      const others = Array.from({ length: 4 }, () => get(c));
+      // All five got their 401 and the one refresh is under way: they wait for it.
+      await until(
+        () => gateway.stats.apiCalls.unauthorized >= 5 && gateway.stats.tokenEndpointCalls >= 2,
+        'five 401s and the refresh',
+      );
+      await sleep(50);
+      controller.abort();
+      expectAbort(await aborted);
+      const responses = await Promise.all(others);
+      expect(responses.map((r) => [r.status, r.body.generation])).toEqual(Array(4).fill([200, 2]));
+      expect(gateway.stats.refreshes.ok).toBe(1);
+      expect(gateway.stats.tokenEndpointCalls).toBe(2);
+    });
+
+    scenario('a waiter aborts during the retry after a 401', async () => {
+      const { c } = await setup();
+      await get(c);
+      const before = gateway.stats.requests;
+      gateway.control.revokeAllAccessTokens();
+      gateway.control.setLatency('api', 400);
+      const controller = new AbortController();
+      const aborted = failure(get(c, echo(), { signal: controller.signal }));
+      const others = Array.from({ length: 4 }, () => get(c));
+      // Five 401s, one refresh, and all five retries have reached the gateway (which holds them 400 ms).
+      await until(
+        () => gateway.stats.refreshes.ok >= 1 && gateway.stats.requests >= before + 5 + 1 + 5,
+        'the refresh and five retries',
+      );
+      controller.abort();
+      expectAbort(await aborted);
+      const responses = await Promise.all(others);
+      expect(responses.map((r) => [r.status, r.body.generation])).toEqual(Array(4).fill([200, 2]));
+      expect(gateway.stats.tokenEndpointCalls).toBe(2);
+    });
+
     scenario("a request's own timeout covers the wait for the refresh", async () => {
       const { c } = await setup({ timeoutMs: 10_000 });
       gateway.control.setLatency('login', 5_000);
@@ -482,6 +555,29 @@ export function runAdapterContract(
       });
     }
   });
+}
+
+/** A short settle: timers and I/O callbacks run, so a late unhandled rejection is reported. */
+async function settle(): Promise<void> {
+  await sleep(20);
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** An unhandled rejection's reason, in words (never its full object: it may be anything). */
+function describeReason(reason: unknown): string {
+  return reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+}
+
+/**
+ * The caller's abort, as its client reports it: our `AbortError` (code `ABORTED`), the platform's
+ * `AbortError` (fetch, got) or axios' `CanceledError` (code `ERR_CANCELED`).
+ */
+function expectAbort(error: any): void {
+  expect(
+    error?.code === 'ABORTED' || error?.name === 'AbortError' || error?.code === 'ERR_CANCELED',
+    `expected an abort error, got ${describeReason(error)}`,
+  ).toBe(true);
 }
 
 async function hex(bytes: Uint8Array | ArrayBuffer): Promise<string> {
