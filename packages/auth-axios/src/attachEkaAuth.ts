@@ -118,11 +118,12 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
    * Make an axios error safe to log however it is serialised (`toJSON`, `util.inspect`, error
    * trackers): token headers in `config.headers` read `[redacted]`, and `request` (also under
    * `response`) becomes a plain view. Re-sending `error.config` still works: `onRequest` sets the live
-   * token again. Our own errors carry no secret and pass as they are.
+   * token again. Our own errors carry no secret and pass as they are, and so do errors of requests
+   * that never got our token (their headers are the caller's own).
    */
   const redact = (error: any) => {
     if (error?.cause?.isAxiosError) redact(error.cause);
-    if (!error?.isAxiosError) return error;
+    if (!error?.isAxiosError || !error.config?.[KEY]?.().decision.headers) return error;
     scrub(error.config?.headers);
     if (error.request) error.request = view(error.request);
     if (error.response) {

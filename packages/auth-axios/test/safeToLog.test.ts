@@ -104,6 +104,17 @@ describe.each([
     expect(data.generation).toBe(3);
   });
 
+  it("requests without our token keep the caller's own headers, also when sent again", async () => {
+    const auth = makeAuth('both');
+    const api = library.create();
+    attachEkaAuth(api, auth);
+    const headers = { authorization: 'Bearer not-ours' };
+    const error = await rejection(api.get(`${gateway.foreignUrl}/unauthorized`, { headers }));
+    expect(error.config?.headers.get('authorization')).toBe('Bearer not-ours');
+    const again = await api.request({ ...error.config!, url: `${gateway.foreignUrl}/landing` });
+    expect(again.data).toMatchObject({ receivedAuthorization: true, receivedAuth: false });
+  });
+
   it("a successful response's config reads [redacted] and can be sent again", async () => {
     const auth = makeAuth('both');
     const api = library.create({ baseURL: gateway.url });
