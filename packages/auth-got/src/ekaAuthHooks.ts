@@ -111,7 +111,8 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
     handlers: [
       (options, next) => {
         const result: any = next(options);
-        if (options.isStream) return result;
+        // got may pass no options when it could not build them (that error holds no token).
+        if (!options || options.isStream) return result;
         const promise = guarded(result);
         // got's shortcuts await the inner promise: each gets the same guard. A caller who takes the
         // shortcut handles its promise, not this one: then this one's rejection is handled here.

@@ -89,6 +89,12 @@ describe.each([
     }
   });
 
+  it("invalid options still reject with got's own error", async () => {
+    const api = withEkaAuth(library.extend({ prefixUrl: gateway.url }), makeAuth('both'));
+    const error = await rejection(api.get('api/echo', { retry: 'never' as never }));
+    expect(error.message).toMatch(/retry/);
+  });
+
   it('a stream request emits a redacted error', async () => {
     const auth = makeAuth('both');
     const api = withEkaAuth(library.extend({ prefixUrl: gateway.url, retry: { limit: 0 } }), auth);
