@@ -596,7 +596,7 @@ export function runAdapterContract(
             for (const secret of secrets)
               expect(
                 text.includes(secret),
-                `a secret in ${view} of the ${kind} error:\n${text.slice(0, 4000)}`,
+                `a secret in ${view} of the ${kind} error: ${around(text, secret)}`,
               ).toBe(false);
           // Redacting the error did not break the client: the next call still carries a live token.
           gateway.control.alwaysUnauthorized(false);
@@ -697,6 +697,12 @@ function recordTokens(issued: string[]): typeof fetch {
     } catch {}
     return response;
   };
+}
+
+/** Where `secret` sits in `text`: a window around it, the secret itself masked (test logs are logs too). */
+function around(text: string, secret: string): string {
+  const at = text.indexOf(secret);
+  return `…${text.slice(Math.max(0, at - 240), at)}<SECRET>${text.slice(at + secret.length, at + secret.length + 60)}…`;
 }
 
 /** JSON with cycles cut, the way pino and Sentry stringify (`[Circular]`). */
