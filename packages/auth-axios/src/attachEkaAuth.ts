@@ -59,7 +59,8 @@ const isStream = (data: any) => typeof data?.pipe === 'function' || typeof data?
  * @returns `detach()`, which removes both interceptors (idempotent; a no-op after `clear()`).
  * @throws EkaAuthError subclasses (`code`) through the request promise: UNAUTHORIZED,
  *   LONG_LIVED_TOKEN_REJECTED, NON_REPLAYABLE_BODY, CREDENTIALS_REJECTED, TRANSIENT, TIMEOUT, ABORTED,
- *   LOGGED_OUT, DISPOSED — everything else is axios' own error, unchanged.
+ *   LOGGED_OUT, DISPOSED — everything else is axios' own error, with the token headers in it redacted
+ *   (`[redacted]`) so it is safe to log; sending its `config` again still works.
  */
 export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => void {
   const tokens = auth.tokenHeaders;

@@ -59,7 +59,8 @@ const waitSignal = ({ signal, timeout: { request } }: Read) =>
  *   `client-id`) for the rest of the chain; a 401 from there is handed back untouched.
  * - Our errors reach you as they are (`EkaAuthError` subclasses), not wrapped in got's `RequestError`:
  *   UNAUTHORIZED, LONG_LIVED_TOKEN_REJECTED, NON_REPLAYABLE_BODY, CREDENTIALS_REJECTED, TRANSIENT,
- *   TIMEOUT, ABORTED, LOGGED_OUT, DISPOSED.
+ *   TIMEOUT, ABORTED, LOGGED_OUT, DISPOSED. got's own errors reach you with the token redacted
+ *   (`[redacted]` in `error.options.headers`, a plain `error.request`), safe to log.
  *
  * @example
  * const api = got.extend({ prefixUrl: 'https://api.eka.care' }, ekaAuthHooks(auth));
