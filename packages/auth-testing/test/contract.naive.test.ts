@@ -1,4 +1,9 @@
-import { type ContractRequest, type ContractScenario, runAdapterContract } from '../src/contract/index';
+import {
+  type ContractRequest,
+  type ContractScenario,
+  runAdapterContract,
+  SAFE_TO_LOG_SCENARIOS,
+} from '../src/contract/index';
 
 /**
  * A deliberately naive fetch adapter, the way many apps hand-write it: always attach the current
@@ -31,6 +36,8 @@ const catches: ContractScenario[] = [
   'a node-stream body is never re-sent: NON_REPLAYABLE_BODY, token refreshed',
   'retries a json body byte-identical with its content type',
   'a foreign 401 reached through a redirect is handed back, nothing refreshed',
+  // It hands the endless 401 back instead of a typed error.
+  ...SAFE_TO_LOG_SCENARIOS.filter((title) => title.endsWith('API 401 forever')),
 ];
 
 /** What a naive client gets wrong only under some interleavings (double refreshes); not run here. */
@@ -38,6 +45,7 @@ const timingDependent: ContractScenario[] = [
   'concurrent 401s before, during and after the refresh share one refresh and all succeed',
   'rotation: no refresh token is ever presented twice',
   'refresh and login rejected: CREDENTIALS_REJECTED with the request id, no secrets, no hang',
+  'a waiter aborts during the retry after a 401',
 ];
 
 runAdapterContract(
