@@ -5,6 +5,7 @@ import { createEkaAuth, type EkaAuth, type EkaAuthOptions, type HeaderMode } fro
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sleep } from '../sleep';
 import { type EkaGateway, type StartEkaGatewayOptions, startEkaGateway } from '../startEkaGateway';
+import type { InjectedFailure } from '../types';
 
 /** Body kinds the contract sends. Each adapter maps them onto its client's own body types. */
 export type ContractBodyKind =
@@ -124,7 +125,8 @@ export const CONTRACT_SCENARIOS = [
   'a rejected refresh token falls back to one login',
   '403 is not an expired token: no refresh, the caller sees 403',
   'refresh and login rejected: CREDENTIALS_REJECTED with the request id, no secrets, no hang',
-  'gateway outage: typed TRANSIENT error, a later request recovers',
+  'a single token-endpoint failure is invisible: retried inside the login',
+  'gateway outage: typed TRANSIENT error past the wait allowed, a later request recovers',
   '429 with Retry-After is honoured',
   'long-lived token answered with 401: LONG_LIVED_TOKEN_REJECTED, no token call',
   'an already-aborted signal: rejected, no token call',
@@ -373,25 +375,65 @@ export function runAdapterContract(
       },
     );
 
-    scenario('gateway outage: typed TRANSIENT error, a later request recovers', async () => {
-      const { c } = await setup();
-      gateway.control.failNext('login', 1, { status: 503 });
-      const error = await failure(get(c));
-      expect(error.code).toBe('TRANSIENT');
-      expect(error.transient).toBe(true);
-      await new Promise((r) => setTimeout(r, 150));
-      expect((await get(c)).status).toBe(200);
+    scenario('a single token-endpoint failure is invisible: retried inside the login', async () => {
+      const faults: InjectedFailure[] = [
+        { status: 503 },
+        { status: 429, retryAfterSec: 1 },
+        { status: 502, body: '<html><body>Bad gateway</body></html>' },
+        { status: 500, body: '' },
+        'reset',
+        'hang',
+      ];
+      for (const fault of faults) {
+        const auth = makeAuth({ timeoutMs: 500 });
+        const c = await client(auth);
+        gateway.control.failNext('login', 1, fault);
+        const responses = await Promise.all(Array.from({ length: 5 }, () => get(c)));
+        expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+        expect(auth.getSnapshot().error).toBeUndefined();
+      }
+      expect(gateway.stats.injectedFailures).toBe(faults.length);
+      expect(gateway.stats.logins.ok).toBe(faults.length);
     });
 
+    scenario(
+      'gateway outage: typed TRANSIENT error past the wait allowed, a later request recovers',
+      async () => {
+        // No patience: the request fails as soon as the login has spent its attempts.
+        const { c } = await setup({ maxWaitMs: 0 });
+        gateway.control.failNext('login', 3, { status: 503 });
+        const error = await failure(get(c));
+        expect(error.code).toBe('TRANSIENT');
+        expect(error.transient).toBe(true);
+        expect(error.retryAfterMs).toBeGreaterThan(0);
+        expect(gateway.stats.tokenEndpointCalls).toBe(3);
+        await new Promise((r) => setTimeout(r, 150));
+        expect((await get(c)).status).toBe(200);
+        // With patience (the default), requests wait out the back-off and share the next attempt.
+        const patient = await setup();
+        gateway.control.failNext('login', 3, { status: 503 });
+        const responses = await Promise.all(Array.from({ length: 5 }, () => get(patient.c)));
+        expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+        expect(gateway.stats.tokenEndpointCalls).toBe(3 + 1 + 3 + 1);
+      },
+    );
+
     scenario('429 with Retry-After is honoured', async () => {
-      const { auth, c } = await setup();
-      gateway.control.failNext('login', 1, { status: 429, retryAfterSec: 2 });
-      const error = await failure(get(c));
+      const { c } = await setup();
+      gateway.control.failNext('login', 1, { status: 429, retryAfterSec: 1 });
+      const started = Date.now();
+      expect((await get(c)).status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+      expect(gateway.stats.tokenEndpointCalls).toBe(2);
+      // A Retry-After longer than the in-flight cap ends the attempts and sets the back-off.
+      const late = await setup({ maxWaitMs: 0 });
+      gateway.control.failNext('login', 1, { status: 429, retryAfterSec: 30 });
+      const error = await failure(get(late.c));
       expect(error.code).toBe('TRANSIENT');
-      expect(error.retryAfterMs).toBeGreaterThanOrEqual(2_000);
-      expect((await failure(get(c))).code).toBe('TRANSIENT');
-      expect(gateway.stats.tokenEndpointCalls).toBe(1);
-      expect(auth.getSnapshot().retryAt).toBeGreaterThan(Date.now() + 1_000);
+      expect(error.retryAfterMs).toBeGreaterThanOrEqual(29_000);
+      expect((await failure(get(late.c))).code).toBe('TRANSIENT');
+      expect(gateway.stats.tokenEndpointCalls).toBe(3);
+      expect(late.auth.getSnapshot().retryAt).toBeGreaterThan(Date.now() + 20_000);
     });
 
     scenario('long-lived token answered with 401: LONG_LIVED_TOKEN_REJECTED, no token call', async () => {
