@@ -40,7 +40,7 @@ export interface ObservedCall {
 }
 
 /** Tokens seen in answers, for redaction and the rotation check; never part of a report. */
-export interface SeenTokens {
+interface SeenTokens {
   access: string[];
   refresh: string[];
 }

@@ -36,7 +36,7 @@ token:
 Exit codes: 0 ok, 1 the check or the token failed, 2 usage (bad flag, missing credentials).`;
 
 /** Settings shared by every command, after flags and environment are merged. */
-export interface ConnectionConfig {
+interface ConnectionConfig {
   /** `client_id`. */
   clientId: string;
   /** `client_secret`: never printed. */
@@ -50,14 +50,14 @@ export interface ConnectionConfig {
 }
 
 /** `eka-auth doctor`. */
-export interface DoctorCommand extends ConnectionConfig {
+interface DoctorCommand extends ConnectionConfig {
   command: 'doctor';
   /** Print one JSON report instead of text. */
   json: boolean;
 }
 
 /** `eka-auth token`. */
-export interface TokenCommand extends ConnectionConfig {
+interface TokenCommand extends ConnectionConfig {
   command: 'token';
   /** Print header line(s) instead of the bare token. */
   header: boolean;

@@ -28,7 +28,7 @@ export function tempDir(): string {
 }
 
 /** A fetch that remembers every token the gateway hands out (to search outputs for them). */
-export function recordingFetch(inner: typeof fetch = globalThis.fetch) {
+function recordingFetch(inner: typeof fetch = globalThis.fetch) {
   const tokens = { access: [] as string[], refresh: [] as string[] };
   const calls: string[] = [];
   const wrapped = async (input: RequestInfo | URL, init?: RequestInit) => {
