@@ -1,4 +1,4 @@
-import type { Diagnosis } from './diagnose';
+import type { Diagnosis } from './diagnoseFailure';
 import type { DoctorReport, DoctorStep } from './runDoctor';
 
 /** ANSI styling, or none. */

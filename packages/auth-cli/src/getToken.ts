@@ -6,7 +6,7 @@ import {
   type TokenRequestEvent,
 } from '@eka/auth-core';
 import { fileStorage } from '@eka/auth-core/file';
-import { configDiagnosis, type Diagnosis, diagnoseFailure } from './diagnose';
+import { configDiagnosis, type Diagnosis, diagnoseFailure } from './diagnoseFailure';
 import { observeFetch } from './observeFetch';
 
 /** Options of {@link getToken}. */

@@ -1,4 +1,4 @@
-export type { Diagnosis, DiagnosisId } from './diagnose';
+export type { Diagnosis, DiagnosisId } from './diagnoseFailure';
 export { type GetTokenOptions, type GetTokenResult, getToken } from './getToken';
 export type { PublicClaims } from './jwtClaims';
 export { CLI_USAGE, DEFAULT_BASE_URL } from './parseCliArgs';

@@ -5,7 +5,7 @@ import {
   isEkaAuthError,
   type TokenRequestEvent,
 } from '@eka/auth-core';
-import { configDiagnosis, type Diagnosis, diagnoseFailure } from './diagnose';
+import { configDiagnosis, type Diagnosis, diagnoseFailure } from './diagnoseFailure';
 import { jwtClaims, type PublicClaims } from './jwtClaims';
 import { type ObservedCall, type ObservedFetch, observeFetch } from './observeFetch';
 
@@ -73,9 +73,12 @@ export interface DoctorReport {
   claims?: PublicClaims;
   /** The gateway's clock minus this machine's, in ms, from the `Date` header (±1 s resolution). */
   clockOffsetMs?: number;
-  /** Every `apigw-requestid` seen, for a support ticket. */
+  /**
+   * Every `apigw-requestid` seen, for a support ticket: `fallback-login` is the library's login after a
+   * rejected refresh; `login-without-sharing-key` the doctor's probe after a rejected sharing key.
+   */
   requestIds: {
-    step: 'login' | 'refresh' | 'login-without-sharing-key';
+    step: 'login' | 'refresh' | 'fallback-login' | 'login-without-sharing-key';
     status?: number;
     requestId: string;
   }[];
@@ -126,6 +129,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   } catch {
     // The core refuses it below with a readable message.
   }
+  /** Index of the first call of the refresh step (later logins are the library's fallback). */
+  let refreshFrom = Number.POSITIVE_INFINITY;
   let auth: EkaAuth;
   try {
     auth = createEkaAuth({ ...credentials(options), baseUrl, timeoutMs, fetch: observed.fetch });
@@ -180,6 +185,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       });
     } else if (report.login.ok) {
       const before = observed.tokens.refresh.at(-1);
+      refreshFrom = observed.calls.length;
       const refresh = await step(observed, events, () => auth.getAccessToken({ forceRefresh: true }));
       const refreshCalls = refresh.calls.filter((c) => c.kind === 'refresh');
       report.refresh = summarise(refreshCalls);
@@ -216,11 +222,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   } finally {
     auth.dispose();
   }
-  for (const call of observed.calls) {
-    if (call.requestId && call.kind !== 'other') {
-      report.requestIds.push({ step: call.kind, status: call.status, requestId: redact(call.requestId) });
-    }
-  }
+  observed.calls.forEach((call, index) => {
+    if (!call.requestId || call.kind === 'other') return;
+    const step = call.kind === 'login' && index >= refreshFrom ? 'fallback-login' : call.kind;
+    report.requestIds.push({ step, status: call.status, requestId: redact(call.requestId) });
+  });
   report.requestIds.push(...probeIds);
   report.diagnoses.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
   report.ok =

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EkaGateway, StartEkaGatewayOptions } from '@eka/auth-testing';
 import { describe, expect, it } from 'vitest';
-import type { DiagnosisId } from '../src/diagnose';
+import type { DiagnosisId } from '../src/diagnoseFailure';
 import type { DoctorReport } from '../src/runDoctor';
 import { runDoctor } from '../src/runDoctor';
 import { envFor, gateway, run, SHARING_KEY } from './helpers';
@@ -88,6 +88,7 @@ const SCENARIOS: Record<string, Scenario> = {
     check: (report) => {
       expect(report.login?.ok).toBe(true);
       expect(report.refresh).toMatchObject({ ok: false, status: 401, fallbackLogin: 'ok' });
+      expect(report.requestIds.map((r) => r.step)).toEqual(['login', 'refresh', 'fallback-login']);
     },
   },
   'refresh rejected the Eka way (HTTP 500, code 400)': {
