@@ -42,6 +42,7 @@ export interface Diagnosis {
 
 /** What is known about one failed login/refresh call. */
 export interface FailedCall {
+  /** Which call failed. */
   step: 'login' | 'refresh';
   /** The error code the core reported for it. */
   code: EkaAuthErrorCode | undefined;

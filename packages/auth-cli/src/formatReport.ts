@@ -3,10 +3,15 @@ import type { DoctorReport, DoctorStep } from './runDoctor';
 
 /** ANSI styling, or none. */
 export interface Palette {
+  /** Success (green). */
   ok(text: string): string;
+  /** Failure (red). */
   bad(text: string): string;
+  /** Warning (yellow). */
   warn(text: string): string;
+  /** Secondary detail (dim). */
   dim(text: string): string;
+  /** Emphasis (bold). */
   bold(text: string): string;
 }
 

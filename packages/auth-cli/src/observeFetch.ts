@@ -22,9 +22,13 @@ export interface ObservedCall {
   contentType?: string;
   /** Parsed JSON body facts (never a token). */
   body?: {
+    /** The body had a non-empty `access_token`. */
     hasAccessToken: boolean;
+    /** The body had a non-empty `refresh_token`. */
     hasRefreshToken: boolean;
+    /** `expires_in`, seconds. */
     expiresInSec?: number;
+    /** `refresh_expires_in`, seconds. */
     refreshExpiresInSec?: number;
     /** The body's own `code` (Eka answers bad credentials with HTTP 500 and `code: 400`). */
     code?: number;
@@ -34,21 +38,33 @@ export interface ObservedCall {
   /** True when the body was not JSON (an HTML error page from a proxy, say). */
   notJson?: boolean;
   /** With a network failure: what failed, from the error chain. */
-  network?: { name: string; message: string; code?: string };
+  network?: {
+    /** The innermost error's name. */
+    name: string;
+    /** Its message, truncated. */
+    message: string;
+    /** The system or TLS error code (`ENOTFOUND`, `ECONNREFUSED`, `ERR_SSL_…`), when there is one. */
+    code?: string;
+  };
   /** The call was aborted (the core's timeout). */
   aborted?: boolean;
 }
 
 /** Tokens seen in answers, for redaction and the rotation check; never part of a report. */
 interface SeenTokens {
+  /** Access tokens, in the order received. */
   access: string[];
+  /** Refresh tokens, in the order received. */
   refresh: string[];
 }
 
 /** A fetch for the core's token calls that records every call in `calls` (and tokens in `tokens`). */
 export interface ObservedFetch {
+  /** The wrapped fetch, to pass to `createEkaAuth`. */
   fetch: typeof fetch;
+  /** Every call so far, in order. */
   calls: ObservedCall[];
+  /** Every token seen so far. */
   tokens: SeenTokens;
 }
 

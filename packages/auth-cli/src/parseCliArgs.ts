@@ -51,6 +51,7 @@ interface ConnectionConfig {
 
 /** `eka-auth doctor`. */
 interface DoctorCommand extends ConnectionConfig {
+  /** Which command. */
   command: 'doctor';
   /** Print one JSON report instead of text. */
   json: boolean;
@@ -58,6 +59,7 @@ interface DoctorCommand extends ConnectionConfig {
 
 /** `eka-auth token`. */
 interface TokenCommand extends ConnectionConfig {
+  /** Which command. */
   command: 'token';
   /** Print header line(s) instead of the bare token. */
   header: boolean;

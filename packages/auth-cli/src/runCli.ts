@@ -6,6 +6,7 @@ import { runDoctor } from './runDoctor';
 
 /** A place `eka-auth` writes to. */
 export interface CliStream {
+  /** Writes `text` as is (the CLI adds its own newlines). */
   write(text: string): unknown;
   /** Colours are used only when this is true (and `NO_COLOR` is not set). */
   isTTY?: boolean;
@@ -23,7 +24,7 @@ export interface CliIo {
   fetch?: typeof fetch;
 }
 
-/** Exit codes of `eka-auth`. */
+/** Exit code: the check passed, or the token was printed. */
 export const EXIT_OK = 0;
 /** The check or the token failed (the reason is on stderr, or in the report). */
 export const EXIT_FAILED = 1;

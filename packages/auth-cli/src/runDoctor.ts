@@ -78,8 +78,11 @@ export interface DoctorReport {
    * rejected refresh; `login-without-sharing-key` the doctor's probe after a rejected sharing key.
    */
   requestIds: {
+    /** Which call answered. */
     step: 'login' | 'refresh' | 'fallback-login' | 'login-without-sharing-key';
+    /** Its HTTP status. */
     status?: number;
+    /** Its `apigw-requestid`. */
     requestId: string;
   }[];
   /** Findings, errors first. */
