@@ -132,8 +132,6 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   } catch {
     // The core refuses it below with a readable message.
   }
-  /** Index of the first call of the refresh step (later logins are the library's fallback). */
-  let refreshFrom = Number.POSITIVE_INFINITY;
   let auth: EkaAuth;
   try {
     auth = createEkaAuth({ ...credentials(options), baseUrl, timeoutMs, fetch: observed.fetch });
@@ -141,93 +139,31 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     report.diagnoses.unshift(configDiagnosis(error, redact));
     return report;
   }
-  const origin = report.origin!;
-  const events: TokenRequestEvent[] = [];
+  const check: Check = {
+    auth,
+    options,
+    baseUrl,
+    origin: report.origin!,
+    timeoutMs,
+    observed,
+    events: [],
+    report,
+    probes,
+    probeIds,
+    redact,
+    refreshFrom: Number.POSITIVE_INFINITY,
+  };
   auth.onEvent((event) => {
-    if (event.type === 'request') events.push(event);
+    if (event.type === 'request') check.events.push(event);
   });
   try {
-    // ---- login -------------------------------------------------------------------------------------
-    const login = await step(observed, events, () => auth.login());
-    report.login = summarise(login.calls.filter((c) => c.kind === 'login'));
-    report.login.ok = login.error === undefined;
-    if (login.error) report.login.code = errorCode(login.error);
-    const loginBody = lastOk(login.calls)?.body;
-    const failed = firstFailure(login, 'login');
-    if (failed) {
-      let sharingKeyRejected = false;
-      if (report.sharingKey && failed.code === 'CREDENTIALS_REJECTED' && !report.login.ok) {
-        sharingKeyRejected = await loginWorksWithoutSharingKey(options, baseUrl, timeoutMs, probes, probeIds);
-      }
-      const diagnosis = diagnoseFailure({ ...failed, origin, timeoutMs, sharingKeyRejected, redact });
-      report.diagnoses.push(report.login.ok ? retried(diagnosis) : diagnosis);
-    }
-    if (report.login.ok && loginBody) {
-      const claims = observed.tokens.access.length ? jwtClaims(observed.tokens.access.at(-1)!) : undefined;
-      if (claims) report.claims = claims;
-      lifetimes(report.login, loginBody, claims);
-      const call = lastOk(login.calls)!;
-      if (call.dateMs !== undefined) {
-        // The Date header is truncated to the second: its true time lies within [date, date + 1 s).
-        const offset = call.dateMs + 500 - (call.startedAt + call.durationMs / 2);
-        report.clockOffsetMs = Math.round(offset / 100) * 100;
-        if (Math.abs(offset) > CLOCK_WARNING_MS) report.diagnoses.push(clockDiagnosis(offset));
-      }
-    }
-
-    // ---- refresh v2 --------------------------------------------------------------------------------
-    if (report.login.ok && !report.login.refreshTokenIssued) {
-      report.diagnoses.push({
-        id: 'no-refresh-token',
-        severity: 'error',
-        step: 'refresh',
-        summary: 'Login answered without a refresh_token, so refresh v2 cannot be used.',
-        nextStep:
-          'The library still works (it logs in again at every expiry), but each renewal then sends the client ' +
-          'secret. Ask Eka support (with the apigw-requestid below) whether this client should get refresh tokens.',
-      });
-    } else if (report.login.ok) {
-      const before = observed.tokens.refresh.at(-1);
-      refreshFrom = observed.calls.length;
-      const refresh = await step(observed, events, () => auth.getAccessToken({ forceRefresh: true }));
-      const refreshCalls = refresh.calls.filter((c) => c.kind === 'refresh');
-      report.refresh = summarise(refreshCalls);
-      const refreshed = refreshCalls.at(-1);
-      report.refresh.ok = !!refreshed?.body?.hasAccessToken && refreshed.status! < 300;
-      if (!report.refresh.ok)
-        report.refresh.code = errorCode(refresh.error) ?? firstFailure(refresh, 'refresh')?.code;
-      if (report.refresh.ok && refreshed?.body) {
-        lifetimes(report.refresh, refreshed.body, undefined);
-        const after = observed.tokens.refresh.at(-1);
-        report.refresh.refreshTokenRotated = refreshed.body.hasRefreshToken && after !== before;
-      }
-      const fallback = refresh.calls.filter((c) => c.kind === 'login');
-      if (!report.refresh.ok && fallback.length) {
-        report.refresh.fallbackLogin = refresh.error === undefined ? 'ok' : 'failed';
-      }
-      const failedRefresh = firstFailure(refresh, 'refresh');
-      if (failedRefresh) {
-        const diagnosis = diagnoseFailure({ ...failedRefresh, origin, timeoutMs, redact });
-        report.diagnoses.push(report.refresh.ok ? retried(diagnosis) : diagnosis);
-      } else if (!report.refresh.ok) {
-        report.diagnoses.push({
-          id: 'refresh-rejected',
-          severity: 'error',
-          step: 'refresh',
-          code: report.refresh.code,
-          summary:
-            'The library did not call refresh v2 after login (the refresh token counted as expired already).',
-          nextStep:
-            'Check this machine’s clock and refresh_expires_in, then report it with the request ids below.',
-        });
-      }
-    }
+    if (await checkLogin(check)) await checkRefresh(check);
   } finally {
     auth.dispose();
   }
   observed.calls.forEach((call, index) => {
     if (!call.requestId || call.kind === 'other') return;
-    const step = call.kind === 'login' && index >= refreshFrom ? 'fallback-login' : call.kind;
+    const step = call.kind === 'login' && index >= check.refreshFrom ? 'fallback-login' : call.kind;
     report.requestIds.push({ step, status: call.status, requestId: redact(call.requestId) });
   });
   report.requestIds.push(...probeIds);
@@ -235,6 +171,105 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   report.ok =
     !!report.login?.ok && !!report.refresh?.ok && !report.diagnoses.some((d) => d.severity === 'error');
   return report;
+}
+
+/** Everything the two steps share. */
+interface Check {
+  auth: EkaAuth;
+  options: DoctorOptions;
+  baseUrl: string;
+  origin: string;
+  timeoutMs: number;
+  observed: ObservedFetch;
+  /** Every `request` event of the core. */
+  events: TokenRequestEvent[];
+  report: DoctorReport;
+  /** Fetches of the sharing-key probe (their tokens are redacted too). */
+  probes: ObservedFetch[];
+  probeIds: DoctorReport['requestIds'];
+  redact: (text: string) => string;
+  /** Index of the first call of the refresh step (later logins are the library's fallback). */
+  refreshFrom: number;
+}
+
+/** Step 1: login. Fills `report.login`, the claims and the clock offset; true when it worked. */
+async function checkLogin(check: Check): Promise<boolean> {
+  const { report, observed, origin, timeoutMs, redact } = check;
+  const login = await step(observed, check.events, () => check.auth.login());
+  const result = summarise(login.calls.filter((c) => c.kind === 'login'));
+  report.login = result;
+  result.ok = login.error === undefined;
+  if (login.error) result.code = errorCode(login.error);
+  const failed = firstFailure(login, 'login');
+  if (failed) {
+    let sharingKeyRejected = false;
+    if (report.sharingKey && failed.code === 'CREDENTIALS_REJECTED' && !result.ok) {
+      sharingKeyRejected = await loginWorksWithoutSharingKey(check);
+    }
+    const diagnosis = diagnoseFailure({ ...failed, origin, timeoutMs, sharingKeyRejected, redact });
+    report.diagnoses.push(result.ok ? retried(diagnosis) : diagnosis);
+  }
+  const call = lastOk(login.calls);
+  if (!result.ok || !call?.body) return false;
+  const claims = observed.tokens.access.length ? jwtClaims(observed.tokens.access.at(-1)!) : undefined;
+  if (claims) report.claims = claims;
+  lifetimes(result, call.body, claims);
+  if (call.dateMs !== undefined) {
+    // The Date header is truncated to the second: its true time lies within [date, date + 1 s).
+    const offset = call.dateMs + 500 - (call.startedAt + call.durationMs / 2);
+    report.clockOffsetMs = Math.round(offset / 100) * 100;
+    if (Math.abs(offset) > CLOCK_WARNING_MS) report.diagnoses.push(clockDiagnosis(offset));
+  }
+  return true;
+}
+
+/** Step 2: refresh v2 with the refresh token from login. Fills `report.refresh`. */
+async function checkRefresh(check: Check): Promise<void> {
+  const { report, observed, origin, timeoutMs, redact } = check;
+  if (!report.login?.refreshTokenIssued) {
+    report.diagnoses.push({
+      id: 'no-refresh-token',
+      severity: 'error',
+      step: 'refresh',
+      summary: 'Login answered without a refresh_token, so refresh v2 cannot be used.',
+      nextStep:
+        'The library still works (it logs in again at every expiry), but each renewal then sends the client ' +
+        'secret. Ask Eka support (with the apigw-requestid below) whether this client should get refresh tokens.',
+    });
+    return;
+  }
+  const before = observed.tokens.refresh.at(-1);
+  check.refreshFrom = observed.calls.length;
+  const refresh = await step(observed, check.events, () => check.auth.getAccessToken({ forceRefresh: true }));
+  const refreshCalls = refresh.calls.filter((c) => c.kind === 'refresh');
+  const result = summarise(refreshCalls);
+  report.refresh = result;
+  const refreshed = refreshCalls.at(-1);
+  result.ok = !!refreshed?.body?.hasAccessToken && refreshed.status! < 300;
+  const failed = firstFailure(refresh, 'refresh');
+  if (!result.ok) result.code = failed?.code ?? errorCode(refresh.error);
+  if (result.ok && refreshed?.body) {
+    lifetimes(result, refreshed.body, undefined);
+    result.refreshTokenRotated = refreshed.body.hasRefreshToken && observed.tokens.refresh.at(-1) !== before;
+  }
+  if (!result.ok && refresh.calls.some((c) => c.kind === 'login')) {
+    result.fallbackLogin = refresh.error === undefined ? 'ok' : 'failed';
+  }
+  if (failed) {
+    const diagnosis = diagnoseFailure({ ...failed, origin, timeoutMs, redact });
+    report.diagnoses.push(result.ok ? retried(diagnosis) : diagnosis);
+  } else if (!result.ok) {
+    report.diagnoses.push({
+      id: 'refresh-rejected',
+      severity: 'error',
+      step: 'refresh',
+      code: result.code,
+      summary:
+        'The library did not call refresh v2 after login (the refresh token counted as expired already).',
+      nextStep:
+        'Check this machine’s clock and refresh_expires_in, then report it with the request ids below.',
+    });
+  }
 }
 
 /** What happened on the wire and in the core while `work` ran. */
@@ -315,17 +350,13 @@ function credentials(options: DoctorOptions) {
 }
 
 /** Logs in once without the sharing key: true when that works (so the key is what was rejected). */
-async function loginWorksWithoutSharingKey(
-  options: DoctorOptions,
-  baseUrl: string,
-  timeoutMs: number,
-  probes: ObservedFetch[],
-  requestIds: DoctorReport['requestIds'],
-): Promise<boolean> {
-  const probe = observeFetch(options.fetch);
-  probes.push(probe);
-  const { clientId, clientSecret } = options;
+async function loginWorksWithoutSharingKey(check: Check): Promise<boolean> {
+  const probe = observeFetch(check.options.fetch);
+  check.probes.push(probe);
+  const { clientId, clientSecret } = check.options;
+  const { baseUrl, timeoutMs } = check;
   const auth = createEkaAuth({ clientId, clientSecret, baseUrl, timeoutMs, fetch: probe.fetch });
+  // A listener makes the core report its warnings as events instead of on the console.
   auth.onEvent(() => {});
   try {
     await auth.login();
@@ -335,13 +366,12 @@ async function loginWorksWithoutSharingKey(
   } finally {
     auth.dispose();
     for (const call of probe.calls) {
-      if (call.requestId) {
-        requestIds.push({
-          step: 'login-without-sharing-key',
-          status: call.status,
-          requestId: call.requestId,
-        });
-      }
+      if (!call.requestId) continue;
+      check.probeIds.push({
+        step: 'login-without-sharing-key',
+        status: call.status,
+        requestId: call.requestId,
+      });
     }
   }
 }

@@ -37,7 +37,8 @@ interface Scenario {
 }
 
 // Failures are injected more often than any retry policy would try, so the outcome does not depend on
-// whether the core retries inside a flight; the diagnosis is about the first failure either way.
+// whether the core retries inside a flight; the diagnosis is about the first failure either way. Waits
+// stay short (Retry-After 1 s, timeouts of 200 ms) in case a retry honours them.
 const MANY = 10;
 
 const SCENARIOS: Record<string, Scenario> = {
@@ -134,8 +135,8 @@ const SCENARIOS: Record<string, Scenario> = {
   },
   'rate limited (429 with Retry-After)': {
     id: 'rate-limited',
-    setup: (gw) => gw.control.failNext('login', MANY, { status: 429, retryAfterSec: 7 }),
-    says: ['HTTP 429', 'Retry-After: 7'],
+    setup: (gw) => gw.control.failNext('login', MANY, { status: 429, retryAfterSec: 1 }),
+    says: ['HTTP 429', 'Retry-After: 1'],
     exit: 1,
   },
   'gateway 503': {
