@@ -17,6 +17,7 @@ export type DiagnosisId =
   | 'redirected'
   | 'insecure-url'
   | 'config-invalid'
+  | 'cache-locked'
   | 'clock-offset'
   | 'base-url-path-ignored';
 

@@ -5,8 +5,8 @@ import {
   storageKeyFor,
   type TokenRequestEvent,
 } from '@eka/auth-core';
-import { fileStorage } from '@eka/auth-core/file';
 import { configDiagnosis, type Diagnosis, diagnoseFailure } from './diagnoseFailure';
+import { lockedFileStorage } from './lockedFileStorage';
 import { observeFetch } from './observeFetch';
 
 /** Options of {@link getToken}. */
@@ -21,7 +21,10 @@ export interface GetTokenOptions {
   baseUrl?: string;
   /** Timeout of one login/refresh call. Default 10 000 ms. */
   timeoutMs?: number;
-  /** The session file (the core's file storage: mode 0600, atomic writes), or `null` for none. */
+  /**
+   * The session file (the core's file storage: mode 0600, atomic writes; plus `<path>.lock` while a
+   * login/refresh runs, so concurrent runs share one), or `null` for none.
+   */
   cachePath: string | null;
   /** Refresh even when the cached token is still valid. */
   forceRefresh?: boolean;
@@ -61,7 +64,8 @@ export async function getToken(options: GetTokenOptions): Promise<GetTokenResult
       ...(options.cachePath === null
         ? {}
         : {
-            storage: fileStorage(options.cachePath),
+            // Held at most for one login/refresh; a lock older than that belongs to a process that died.
+            storage: lockedFileStorage(options.cachePath, { staleMs: Math.max(60_000, 2 * timeoutMs) }),
             storageKey: `${storageKeyFor(clientId, sharingKey)}@${new URL(baseUrl).origin}`,
           }),
     });
@@ -85,6 +89,9 @@ export async function getToken(options: GetTokenOptions): Promise<GetTokenResult
     const failed = events.filter((event) => !event.ok).at(-1);
     if (!failed) {
       const code = isEkaAuthError(error) ? error.code : undefined;
+      if (code === 'TIMEOUT' && observed.calls.length === 0 && options.cachePath !== null) {
+        return { ok: false, diagnosis: lockedDiagnosis(options.cachePath, timeoutMs) };
+      }
       return {
         ok: false,
         diagnosis: diagnoseFailure({ step: 'login', code, call: undefined, origin, timeoutMs, redact }),
@@ -119,4 +126,16 @@ function settled(auth: EkaAuth): Promise<void> {
       resolve();
     }
   });
+}
+
+/** The session lock stayed taken for the whole timeout: another run is stuck, or left it behind. */
+function lockedDiagnosis(cachePath: string, timeoutMs: number): Diagnosis {
+  return {
+    id: 'cache-locked',
+    severity: 'error',
+    step: 'login',
+    code: 'TIMEOUT',
+    summary: `Another eka-auth run held the session lock ${cachePath}.lock for all of ${timeoutMs} ms.`,
+    nextStep: `If no other eka-auth is running, delete ${cachePath}.lock; or run with --no-cache.`,
+  };
 }

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseCliArgs, UsageError } from '../src/parseCliArgs';
-import { envFor, gateway, run } from './helpers';
+import { envFor, gateway, run, tempDir } from './helpers';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -83,6 +84,15 @@ describe('eka-auth bin', () => {
     expect(token.code, token.stderr).toBe(0);
     expect(token.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
     expect(`${doctor.stdout}${doctor.stderr}${token.stderr}`).not.toContain(gw.credentials.clientSecret);
+  });
+
+  it('token runs in parallel processes share one login through the cache lock', async () => {
+    const gw = await gateway();
+    const env = { ...envFor(gw), EKA_AUTH_CACHE: join(tempDir(), 's.json') } as Record<string, string>;
+    const runs = await Promise.all(Array.from({ length: 4 }, () => spawnCli(['token'], env)));
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
+    expect(new Set(runs.map((r) => r.stdout)).size).toBe(1);
+    expect(gw.stats.tokenEndpointCalls).toBe(1);
   });
 
   it('doctor exits 1 when login fails', async () => {

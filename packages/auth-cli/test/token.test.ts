@@ -1,4 +1,5 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { envFor, gateway, run, SHARING_KEY, tempDir } from './helpers';
@@ -172,5 +173,48 @@ describe('eka-auth token', () => {
     expect([result.code, result.stdout]).toEqual([1, '']);
     expect(result.stderr).toContain('insecure-url');
     expect(result.leaks).toEqual([]);
+  });
+});
+
+describe('eka-auth token run concurrently', () => {
+  it('several runs at once with no session make one login between them', async () => {
+    const gw = await gateway();
+    const env = envFor(gw, { EKA_AUTH_CACHE: join(tempDir(), 's.json') });
+    const runs = await Promise.all(Array.from({ length: 6 }, () => run(['token'], env)));
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(new Set(runs.map((r) => r.stdout)).size).toBe(1);
+    expect(gw.stats).toMatchObject({ logins: { ok: 1 }, tokenEndpointCalls: 1 });
+  });
+
+  it('several runs at once with an expired session make one refresh and never reuse a refresh token', async () => {
+    const gw = await gateway({ accessTokenTtlSec: 1 });
+    const env = envFor(gw, { EKA_AUTH_CACHE: join(tempDir(), 's.json') });
+    expect((await run(['token'], env)).code).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const runs = await Promise.all(Array.from({ length: 6 }, () => run(['token'], env)));
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(new Set(runs.map((r) => r.stdout)).size).toBe(1);
+    expect(gw.stats).toMatchObject({ logins: { ok: 1 }, refreshes: { ok: 1, rejected: 0, reused: 0 } });
+  });
+
+  it('takes over a lock left by a process that died', async () => {
+    const gw = await gateway();
+    const cache = join(tempDir(), 's.json');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(`${cache}.lock`, `${dead}\n`);
+    const result = await run(['token'], envFor(gw, { EKA_AUTH_CACHE: cache }));
+    expect(result.code, result.stderr).toBe(0);
+    expect(existsSync(`${cache}.lock`)).toBe(false);
+  });
+
+  it('gives up with cache-locked when a live process holds the lock past the timeout', async () => {
+    const gw = await gateway();
+    const cache = join(tempDir(), 's.json');
+    writeFileSync(`${cache}.lock`, `${process.pid}\n`);
+    const result = await run(['token', '--timeout-ms', '300'], envFor(gw, { EKA_AUTH_CACHE: cache }));
+    expect([result.code, result.stdout]).toEqual([1, '']);
+    expect(result.stderr).toContain('cache-locked');
+    expect(result.stderr).toContain(`${cache}.lock`);
+    expect(gw.stats.tokenEndpointCalls).toBe(0);
   });
 });
