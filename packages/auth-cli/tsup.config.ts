@@ -3,7 +3,10 @@ import { defineLibrary } from '../../tooling/tsup';
 
 export default defineConfig([
   // `!cli.js` keeps the bin built by the second config, which runs in parallel.
-  defineLibrary({ index: 'src/index.ts' }, { clean: ['!cli.js'], external: [/^node:/] }),
+  defineLibrary(
+    { index: 'src/index.ts' },
+    { clean: ['!cli.js'], external: [/^node:/], removeNodeProtocol: false },
+  ),
   {
     entry: { cli: 'src/cli.ts' },
     format: ['esm'],
@@ -13,5 +16,7 @@ export default defineConfig([
     clean: false,
     dts: false,
     sourcemap: false,
+    // Keep `node:` imports as written (the size budget ignores `node:*`).
+    removeNodeProtocol: false,
   },
 ]);
