@@ -79,6 +79,11 @@ export async function getToken(options: GetTokenOptions): Promise<GetTokenResult
   });
   try {
     await auth.getAccessToken({ forceRefresh: !!options.forceRefresh });
+    // A cached token of unknown lifetime (opaque, no expires_in) would be used until a 401 the CLI never
+    // sees: renew it on every run instead.
+    if (observed.calls.length === 0 && auth.getSnapshot().expiresAt === undefined) {
+      await auth.getAccessToken({ forceRefresh: true });
+    }
     // Inside the refresh window the core refreshes in the background and answers with the current
     // token: wait for that refresh, so the newest token is printed and saved before the process ends.
     if (auth.state === 'refreshing') await settled(auth);

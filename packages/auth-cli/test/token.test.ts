@@ -67,6 +67,22 @@ describe('eka-auth token', () => {
     expect(second.leaks).toEqual([]);
   });
 
+  it('renews a cached token of unknown lifetime (opaque, no expires_in) on every run', async () => {
+    const gw = await gateway({ minimalLoginResponse: true });
+    let issued = 0;
+    // The gateway's JWT replaced by an opaque token: no exp, no expires_in, so no known expiry.
+    const opaque = async (input: RequestInfo | URL, init?: RequestInit) => {
+      const response = await fetch(input, init);
+      if (!String(input).endsWith('/login') || !response.ok) return response;
+      return Response.json({ access_token: `opaque-token-${++issued}` });
+    };
+    const env = envFor(gw, { EKA_AUTH_CACHE: join(tempDir(), 's.json') });
+    const first = await run(['token'], env, { fetch: opaque });
+    const second = await run(['token'], env, { fetch: opaque });
+    expect([first.stdout, second.stdout]).toEqual(['opaque-token-1\n', 'opaque-token-2\n']);
+    expect(gw.stats.logins.ok).toBe(2);
+  });
+
   it('--force-refresh refreshes a valid cached token; the next run uses the new one', async () => {
     const gw = await gateway();
     const env = envFor(gw, { EKA_AUTH_CACHE: join(tempDir(), 's.json') });
