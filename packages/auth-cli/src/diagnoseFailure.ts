@@ -155,8 +155,7 @@ export function diagnoseFailure(failure: FailedCall): Diagnosis {
   return finding(
     'gateway-error',
     `Eka’s gateway failed the ${what} call: HTTP ${status ?? 'unknown'}${said}${page}.`,
-    'Usually temporary: try again in a minute. If it persists, send the apigw-requestid(s) below to Eka ' +
-      'support.' +
+    'Usually temporary: try again in a minute. If it persists, send the apigw-requestid to Eka support.' +
       (call?.notJson
         ? ' An HTML page instead of JSON points at a proxy or load balancer between you and Eka.'
         : ''),

@@ -167,7 +167,12 @@ function networkFacts(error: unknown): NonNullable<ObservedCall['network']> {
   }
   const facts: NonNullable<ObservedCall['network']> = {
     name: String(deepest?.name ?? 'Error'),
-    message: String(deepest?.message ?? deepest).slice(0, 200),
+    // One line: OpenSSL's messages span lines and end in a source location.
+    message: String(deepest?.message ?? deepest)
+      .replace(/\s+/g, ' ')
+      .trim()
+      .replace(/:$/, '')
+      .slice(0, 200),
   };
   if (code) facts.code = code;
   return facts;

@@ -234,7 +234,7 @@ async function checkRefresh(check: Check): Promise<void> {
       summary: 'Login answered without a refresh_token, so refresh v2 cannot be used.',
       nextStep:
         'The library still works (it logs in again at every expiry), but each renewal then sends the client ' +
-        'secret. Ask Eka support (with the apigw-requestid below) whether this client should get refresh tokens.',
+        'secret. Ask Eka support (with the login’s apigw-requestid) whether this client should get refresh tokens.',
     });
     return;
   }
@@ -267,7 +267,7 @@ async function checkRefresh(check: Check): Promise<void> {
       summary:
         'The library did not call refresh v2 after login (the refresh token counted as expired already).',
       nextStep:
-        'Check this machine’s clock and refresh_expires_in, then report it with the request ids below.',
+        'Check this machine’s clock and refresh_expires_in, then report it to Eka support with the apigw-requestids.',
     });
   }
 }
