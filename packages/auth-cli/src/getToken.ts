@@ -78,11 +78,16 @@ export async function getToken(options: GetTokenOptions): Promise<GetTokenResult
     else if (event.type === 'warning') options.onWarning?.(redact(event.message));
   });
   try {
-    await auth.getAccessToken({ forceRefresh: !!options.forceRefresh });
-    // A cached token of unknown lifetime (opaque, no expires_in) would be used until a 401 the CLI never
-    // sees: renew it on every run instead.
-    if (observed.calls.length === 0 && auth.getSnapshot().expiresAt === undefined) {
-      await auth.getAccessToken({ forceRefresh: true });
+    // One login/refresh (the core retries a transient failure inside it); no waiting out a back-off
+    // after that: a script is better told at once.
+    const patience = { maxWaitMs: 0 };
+    await auth.getAccessToken(patience);
+    // `forceRefresh` only once the cached session is loaded (the first call above waited for it), and
+    // only when that call did not just fetch a new token anyway. A cached token of unknown lifetime
+    // (opaque, no expires_in) would be used until a 401 the CLI never sees: renew it on every run.
+    const fromCache = observed.calls.length === 0;
+    if (fromCache && (options.forceRefresh || auth.getSnapshot().expiresAt === undefined)) {
+      await auth.getAccessToken({ ...patience, forceRefresh: true });
     }
     // Inside the refresh window the core refreshes in the background and answers with the current
     // token: wait for that refresh, so the newest token is printed and saved before the process ends.
@@ -140,7 +145,7 @@ function lockedDiagnosis(cachePath: string, timeoutMs: number): Diagnosis {
     severity: 'error',
     step: 'login',
     code: 'TIMEOUT',
-    summary: `Another eka-auth run held the session lock ${cachePath}.lock for all of ${timeoutMs} ms.`,
+    summary: `Another eka-auth run held the session lock ${cachePath}.lock through every attempt (${timeoutMs} ms each).`,
     nextStep: `If no other eka-auth is running, delete ${cachePath}.lock; or run with --no-cache.`,
   };
 }

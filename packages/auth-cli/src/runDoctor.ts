@@ -240,12 +240,31 @@ async function checkRefresh(check: Check): Promise<void> {
   }
   const before = observed.tokens.refresh.at(-1);
   check.refreshFrom = observed.calls.length;
-  const refresh = await step(observed, check.events, () => check.auth.getAccessToken({ forceRefresh: true }));
+  // One refresh flight (with the core's own retries), not a wait for the back-off after it.
+  const refreshOnce = () =>
+    step(observed, check.events, () => check.auth.getAccessToken({ forceRefresh: true, maxWaitMs: 0 }));
+  let refresh = await refreshOnce();
+  const first = firstFailure(refresh, 'refresh');
+  const refreshedOk = (run: StepRun) => {
+    const last = run.calls.filter((c) => c.kind === 'refresh').at(-1);
+    return !!last?.body?.hasAccessToken && last.status! < 300;
+  };
+  if (!refreshedOk(refresh) && first && isTransient(first.code) && refresh.error === undefined) {
+    // After a transient refresh failure the library logs in rather than present a refresh token the
+    // gateway may already have consumed. Try refresh v2 once more with the new session: a blip is then
+    // a warning, not a broken refresh.
+    const again = await refreshOnce();
+    refresh = {
+      error: again.error,
+      calls: [...refresh.calls, ...again.calls],
+      events: [...refresh.events, ...again.events],
+    };
+  }
   const refreshCalls = refresh.calls.filter((c) => c.kind === 'refresh');
   const result = summarise(refreshCalls);
   report.refresh = result;
   const refreshed = refreshCalls.at(-1);
-  result.ok = !!refreshed?.body?.hasAccessToken && refreshed.status! < 300;
+  result.ok = refreshedOk(refresh);
   const failed = firstFailure(refresh, 'refresh');
   if (!result.ok) result.code = failed?.code ?? errorCode(refresh.error);
   if (result.ok && refreshed?.body) {
@@ -388,6 +407,8 @@ function clockDiagnosis(offsetMs: number): Diagnosis {
       'and TLS certificate checks depend on the clock.',
   };
 }
+
+const isTransient = (code: EkaAuthErrorCode | undefined) => code === 'TRANSIENT' || code === 'TIMEOUT';
 
 function errorCode(error: unknown): EkaAuthErrorCode | undefined {
   return isEkaAuthError(error) ? error.code : undefined;

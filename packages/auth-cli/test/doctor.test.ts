@@ -212,6 +212,27 @@ const SCENARIOS: Record<string, Scenario> = {
       expect(report.clockOffsetMs).toBeLessThan(125_000);
     },
   },
+  'one 503 at login, retried by the library': {
+    id: 'gateway-error',
+    setup: (gw) => gw.control.failNext('login', 1, { status: 503 }),
+    says: ['A first attempt failed and a retry worked', 'HTTP 503'],
+    exit: 0,
+    check: (report) => {
+      expect(report.login).toMatchObject({ ok: true, attempts: 2, status: 200 });
+      expect(report.requestIds.map((r) => [r.step, r.status])).toEqual([
+        ['login', 503],
+        ['login', 200],
+        ['refresh', 200],
+      ]);
+    },
+  },
+  'one reset at refresh, retried by the library': {
+    id: 'network-connection',
+    setup: (gw) => gw.control.failNext('refresh', 1, 'reset'),
+    says: ['A first attempt failed and a retry worked'],
+    exit: 0,
+    check: (report) => expect(report.refresh).toMatchObject({ ok: true, attempts: 2 }),
+  },
   'base URL with a path': {
     id: 'base-url-path-ignored',
     setup: (gw) => ({ env: { EKA_BASE_URL: `${gw.url}/v1/` } }),
