@@ -92,7 +92,7 @@ export async function getToken(options: GetTokenOptions): Promise<GetTokenResult
     // Inside the refresh window the core refreshes in the background and answers with the current
     // token: wait for that refresh, so the newest token is printed and saved before the process ends.
     if (auth.state === 'refreshing') await settled(auth);
-    return { ok: true, accessToken: await auth.getAccessToken() };
+    return { ok: true, accessToken: await auth.getAccessToken(patience) };
   } catch (error) {
     // The last failure is why there is no token (a rejected refresh is followed by a login, say).
     const origin = new URL(baseUrl).origin;
