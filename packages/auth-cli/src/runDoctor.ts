@@ -75,7 +75,7 @@ export interface DoctorReport {
   clockOffsetMs?: number;
   /**
    * Every `apigw-requestid` seen, for a support ticket: `fallback-login` is the library's login after a
-   * rejected refresh; `login-without-sharing-key` the doctor's probe after a rejected sharing key.
+   * failed refresh; `login-without-sharing-key` the doctor's probe after a rejected sharing key.
    */
   requestIds: {
     /** Which call answered. */
