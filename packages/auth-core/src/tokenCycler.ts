@@ -1,55 +1,11 @@
-import { abortError, EkaAuthError, TransientError, toAuthError } from './errors';
-import type { Reporter } from './reporter';
-import type { SessionStore } from './sessionStore';
-import type { TokenSource } from './tokenSource';
+import { createGate } from './createGate';
+import { abortError, EkaAuthError, TransientError } from './errors';
+import { obtainTokens } from './obtainTokens';
+import type { CyclerConfig, Flight, TokenCycler } from './tokenCyclerTypes';
 import { type MachineEvent, transition } from './transition';
-import type { AuthSnapshot, AuthState, TokenSet, WaitOptions } from './types';
+import type { AuthSnapshot, AuthState, TokenSet } from './types';
 import { sleep, waitFor } from './waitFor';
-import { backoffDelay, refreshWindows, retryDelay, type Timing } from './windows';
-
-/** One login/refresh under way; every waiter awaits `promise` (it never rejects). */
-interface Flight {
-  promise: Promise<EkaAuthError | undefined>;
-  /** Started because the current token got a 401: nobody should use that token meanwhile. */
-  forced: boolean;
-}
-
-/** What {@link createTokenCycler} needs. */
-export interface CyclerConfig {
-  source: TokenSource;
-  store: SessionStore;
-  reporter: Reporter;
-  timing: Timing;
-  timeoutMs: number;
-  maxWaitMs: number;
-  autoRefresh: boolean;
-  clock: () => number;
-  random: () => number;
-}
-
-/** The lifecycle engine of one `EkaAuth`: knows *when* to get a token, never *how*. */
-export interface TokenCycler {
-  readonly state: AuthState;
-  readonly tokens: TokenSet | null;
-  readonly generation: number;
-  readonly flight: Flight | null;
-  /** The token held now was stored by another tab/process (it may predate a revocation we just saw). */
-  readonly adoptedFromStorage: boolean;
-  /** True when the token held can be used as is, with nothing to start or wait for (the hot path). */
-  fresh(): boolean;
-  snapshot(): AuthSnapshot;
-  /**
-   * Make sure a usable token is held, waiting within the caller's patience. With `forceGeneration`
-   * equal to the generation held, that token is not usable (it got a 401): a new one is obtained;
-   * `-1` means the generation held once the stored session has loaded (`forceRefresh`).
-   */
-  ensure(options?: WaitOptions, forceGeneration?: number): Promise<void>;
-  /** Log in now (also leaves `failed`). */
-  login(options?: WaitOptions): Promise<void>;
-  /** Forget everything local: cancel the flight and timers, settle every waiter with `reason`. */
-  reset(reason: EkaAuthError): void;
-  dispose(): void;
-}
+import { backoffDelay, refreshWindows, retryDelay } from './windows';
 
 /*
  * Rules of the token cycle (DESIGN.md "The core"):
@@ -68,6 +24,9 @@ export interface TokenCycler {
  * 6. `reset()` (logout, dispose, logout elsewhere) bumps `epoch`: a flight that settles afterwards is
  *    discarded, and every waiter is settled with the reason.
  */
+export type { CyclerConfig, TokenCycler } from './tokenCyclerTypes';
+
+/** Create the {@link TokenCycler} of one `EkaAuth`. */
 export function createTokenCycler(config: CyclerConfig): TokenCycler {
   const { source, store, reporter, timing, timeoutMs, clock, random } = config;
   let state: AuthState = 'unauthenticated';
@@ -83,8 +42,8 @@ export function createTokenCycler(config: CyclerConfig): TokenCycler {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let disposed = false;
   let adoptedFromStorage = false;
-  /** Opens when the back-off ends, a token arrives or the session is reset: wakes the waiters. */
-  let gate: { promise: Promise<EkaAuthError | undefined>; open(reason?: EkaAuthError): void } | null = null;
+  /** Requests waiting out a back-off with no usable token; opens at `retryAt`, on a token or a reset. */
+  const gate = createGate(clock);
 
   const snapshot = (): AuthSnapshot => ({ state, generation, expiresAt: tokens?.expiresAt, error, retryAt });
   const notify = () => reporter.notify(snapshot());
@@ -96,25 +55,6 @@ export function createTokenCycler(config: CyclerConfig): TokenCycler {
     if (from !== to) reporter.emit({ type: 'state', from, to });
   };
   const alive = (now: number) => !!tokens && !(tokens.expiresAt! <= now);
-  const openGate = (reason?: EkaAuthError) => gate?.open(reason);
-  const gateOpens = () => {
-    if (!gate) {
-      let open!: (reason?: EkaAuthError) => void;
-      const promise = new Promise<EkaAuthError | undefined>((resolve) => (open = resolve));
-      // Not unref'd: somebody is waiting on it.
-      const wake = setTimeout(() => openGate(), Math.max(0, retryAt! - clock()));
-      gate = {
-        promise,
-        open(reason) {
-          clearTimeout(wake);
-          gate = null;
-          open(reason);
-        },
-      };
-    }
-    return gate.promise;
-  };
-
   /** With `autoRefresh`, refresh in the background after `delayMs` (an unref'd timer). */
   const schedule = (delayMs: number) => {
     clearTimeout(timer);
@@ -134,7 +74,7 @@ export function createTokenCycler(config: CyclerConfig): TokenCycler {
     reporter.emit({ type: 'token', generation, source: via, expiresAt: next.expiresAt });
     move('TOKEN');
     schedule(shouldAt - clock());
-    openGate();
+    gate.open();
   };
 
   const fail = (cause: EkaAuthError): EkaAuthError => {
@@ -161,51 +101,6 @@ export function createTokenCycler(config: CyclerConfig): TokenCycler {
     return cause;
   };
 
-  /** One call for tokens, under the storage lock when there is one. Throws an EkaAuthError. */
-  const attempt = async (
-    signal: AbortSignal,
-    n: number,
-    stale: string | undefined,
-    force: boolean,
-    forceLogin: boolean,
-    myEpoch: number,
-  ): Promise<[TokenSet, 'login' | 'refresh' | 'storage']> => {
-    const abort = new AbortController();
-    const stop = () => abort.abort();
-    const timeout = setTimeout(stop, timeoutMs);
-    (timeout as any).unref?.();
-    signal.addEventListener('abort', stop);
-    const obtain = async (base: TokenSet | null): Promise<[TokenSet, 'login' | 'refresh']> => {
-      const [next, via] = await source.obtain(base, {
-        signal: abort.signal,
-        attempt: n,
-        forceLogin,
-        emit: reporter.emit,
-        warn: reporter.warn,
-      });
-      // Saved before the lock is released, so the next holder's re-check sees it.
-      if (epoch === myEpoch) await store.write(next);
-      return [next, via];
-    };
-    try {
-      return await store.locked(async (shared): Promise<[TokenSet, 'login' | 'refresh' | 'storage']> => {
-        const stored = shared ? await store.read() : null;
-        if (stored && stored.accessToken !== stale) {
-          if (force || !(stored.expiresAt! <= clock())) return [stored, 'storage'];
-          // Newer than ours but expired on our clock (clocks differ): refresh with ITS refresh token —
-          // ours was already used by whoever stored it.
-          return obtain(stored);
-        }
-        return obtain(tokens);
-      }, abort.signal);
-    } catch (cause) {
-      throw toAuthError(cause, abort.signal);
-    } finally {
-      clearTimeout(timeout);
-      signal.removeEventListener('abort', stop);
-    }
-  };
-
   const start = (force: boolean, forceLogin: boolean): Flight => {
     const myEpoch = epoch;
     const stale = tokens?.accessToken;
@@ -216,13 +111,21 @@ export function createTokenCycler(config: CyclerConfig): TokenCycler {
     flight = current;
     move('START');
     notify();
-    openGate();
+    gate.open();
     const fly = async () => {
       let outcome: EkaAuthError | undefined;
       try {
         for (let n = 1; ; n++) {
           try {
-            const [next, via] = await attempt(abort.signal, n, stale, force, forceLogin, myEpoch);
+            const [next, via] = await obtainTokens(config, {
+              signal: abort.signal,
+              attempt: n,
+              stale,
+              force,
+              forceLogin,
+              held: () => tokens,
+              current: () => epoch === myEpoch,
+            });
             if (epoch === myEpoch) adopt(next, via);
             return;
           } catch (cause) {
@@ -321,7 +224,7 @@ export function createTokenCycler(config: CyclerConfig): TokenCycler {
             (error as { retryAfterMs?: number }).retryAfterMs = retryAt! - now;
             throw error;
           }
-          const reason = await waitFor(gateOpens(), signal);
+          const reason = await waitFor(gate.wait(retryAt!), signal);
           if (reason) throw reason;
           continue;
         }
@@ -360,7 +263,7 @@ export function createTokenCycler(config: CyclerConfig): TokenCycler {
         current.abort.abort();
         current.settle(reason);
       }
-      openGate(reason);
+      gate.open(reason);
       notify();
     },
     dispose() {
