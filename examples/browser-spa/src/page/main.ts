@@ -117,6 +117,8 @@ function describe(event: EkaAuthEvent): string {
       return `${event.kind} via the backend ${event.ok ? 'ok' : 'failed'}`;
     case 'failure':
       return `failure ${event.error.code}`;
+    case 'unauthorized':
+      return `401 answered: ${event.action}${event.code ? ` (${event.code})` : ''}`;
     default:
       return `warning: ${event.message}`;
   }
