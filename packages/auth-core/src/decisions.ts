@@ -40,7 +40,9 @@ export interface Decisions {
  *   gives up) only when its token is known to postdate this 401 — a token from a background refresh
  *   that started earlier, from another tab/process, or held already when a straggler's 401 arrived may
  *   have been revoked too, so that retry gets one second chance (at most two retries per request);
- * - a fresh token refused too starts a growing cool-down for that generation (no refresh storm).
+ * - a fresh token refused too counts one strike for its generation; strikes on consecutive generations
+ *   start a growing cool-down (no refresh storm when the API refuses every token), while a single
+ *   refused generation (a revocation that raced the refresh) is refreshed again at the next 401.
  */
 export function createDecisions(config: DecisionsConfig): Decisions {
   const { cycler, source, reporter, clock } = config;
@@ -86,10 +88,15 @@ export function createDecisions(config: DecisionsConfig): Decisions {
       error: new UnauthorizedError('UNAUTHORIZED', 'the API answered 401 again after a fresh token', details),
     });
     if (used.retry) {
-      if (used.generation === cycler.generation) {
-        strikes++;
+      // A fresh token refused: one strike per generation. Consecutive generations refused (the API
+      // refuses every token, not a revocation that raced the refresh) start a growing cool-down.
+      if (used.generation === cycler.generation && struckGeneration !== used.generation) {
+        strikes = struckGeneration === used.generation - 1 ? strikes + 1 : 1;
         struckGeneration = used.generation;
-        cooldownUntil = clock() + Math.min(config.cooldownMaxMs, config.cooldownBaseMs * 2 ** strikes);
+        cooldownUntil =
+          strikes > 1
+            ? clock() + Math.min(config.cooldownMaxMs, config.cooldownBaseMs * 2 ** (strikes - 1))
+            : 0;
       }
       return unauthorized();
     }

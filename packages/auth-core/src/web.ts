@@ -143,7 +143,8 @@ function leaseLock(area: () => Storage, events: WebEventTarget | undefined, leas
       }
     } finally {
       done();
-      void tail.then(() => queues.get(key) === tail && queues.delete(key));
+      // `tail` never rejects (its parts only resolve); the handler is there all the same.
+      tail.then(() => queues.get(key) === tail && queues.delete(key), ignore);
     }
   };
 }
@@ -237,10 +238,10 @@ function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void
   return new Promise<void>((resolve, reject) => {
     const onAbort = () => reject(abortReason(signal));
     signal.addEventListener('abort', onAbort, { once: true });
-    void promise.then(() => {
+    promise.then(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
-    });
+    }, reject);
   });
 }
 
@@ -257,3 +258,5 @@ function readLease(raw: string | null): Lease | undefined {
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new Error('aborted');
 }
+
+const ignore = () => {};

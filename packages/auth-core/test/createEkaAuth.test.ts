@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type AuthState, createEkaAuth, type EkaAuthEvent, isEkaAuthError } from '../src/index';
+import {
+  type AuthDecision,
+  type AuthState,
+  createEkaAuth,
+  type EkaAuthEvent,
+  isEkaAuthError,
+} from '../src/index';
 import { fakeEka, flush, manualClock, SECRET } from './fakeEka';
 
 const URL_ = 'https://api.eka.care/records/v1/x';
@@ -513,6 +519,20 @@ describe('createEkaAuth: loops and bounds', () => {
     }
     // 3 s of hammering → a few refreshes (growing cool-down), not 30.
     expect(eka.stats.refreshes + eka.stats.logins).toBeLessThanOrEqual(5);
+  });
+
+  it('a revocation racing the refresh (one fresh token refused) costs no cool-down: the next 401 refreshes', async () => {
+    const { auth, eka } = setup();
+    const d1 = await auth.authorize(URL_);
+    // 20 requests with the revoked token; their retries with the new token are refused too (revoked again).
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => auth.handleUnauthorized(d1)));
+    const retried = outcomes.map((o) => (o as { decision: AuthDecision }).decision);
+    for (const d of retried) expect(await auth.handleUnauthorized(d)).toMatchObject({ action: 'fail' });
+    expect(eka.stats.refreshes).toBe(1);
+    // The next request with that (revoked) generation refreshes at once instead of failing for a minute.
+    const d2 = await auth.authorize(URL_);
+    expect(await auth.handleUnauthorized(d2)).toMatchObject({ action: 'retry' });
+    expect(eka.stats.refreshes).toBe(2);
   });
 
   it('long-lived token: 401 → typed error, no refresh attempt', async () => {

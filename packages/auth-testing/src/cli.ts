@@ -34,7 +34,10 @@ async function main(argv: readonly string[]): Promise<void> {
   console.log(banner(gateway, options.acceptHeader ?? 'both', options.accessTokenTtlSec ?? 1800));
   const stop = (signal: string) => {
     console.log(`\n${signal}: stopping. Stats: ${JSON.stringify(gateway.stats)}`);
-    void gateway.close().then(() => process.exit(0));
+    gateway.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

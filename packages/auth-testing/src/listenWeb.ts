@@ -21,7 +21,9 @@ export interface WebServer {
 export async function listenWeb(handler: WebHandler, port: number): Promise<WebServer> {
   const sockets = new Set<Socket>();
   const state = { origin: '' };
-  const server = createServer((req, res) => void serve(handler, state.origin, req, res));
+  const server = createServer((req, res) => {
+    serve(handler, state.origin, req, res).catch(() => res.destroy());
+  });
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
