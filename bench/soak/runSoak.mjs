@@ -23,6 +23,8 @@ import { deriveSeed, mulberry32, randomTools } from './mulberry32.mjs';
  * also what the token-call bound allows per injected fault.
  */
 export const SOAK_DEFAULTS = Object.freeze({
+  /** The adapters to send through (all four by default). */
+  adapters: ADAPTERS,
   /** Seconds of load and chaos (the drain comes on top). */
   seconds: 20,
   /** `'single'` (single-shot faults; the ≤ 1 % phase) or `'burst'`. */
@@ -60,7 +62,8 @@ const quantileSorted = (sorted, q) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : Number.NaN;
 const round = (ms) => Math.round(ms);
 const describeReason = (reason) =>
-  `${reason?.name ?? typeof reason}: ${String(reason?.message ?? reason).slice(0, 200)}`;
+  `${reason?.name ?? typeof reason}: ${String(reason?.message ?? reason).slice(0, 200)}` +
+  (process.env.SOAK_DEBUG ? `\n${reason?.stack}` : '');
 
 /**
  * Run one soak phase and return what it counted (a plain JSON-able object; see README "Soak").
@@ -232,7 +235,7 @@ export async function runSoak(options = {}) {
   const worker = async () => {
     while (!stopping) {
       const client = pickRandom.pick([slots.solo, slots.pairA, slots.pairB]);
-      const adapter = pickRandom.pick(ADAPTERS);
+      const adapter = pickRandom.pick(config.adapters);
       await send(client, adapter, planFor(requestCount));
       await sleep(pickRandom.int(0, config.thinkMaxMs));
     }
