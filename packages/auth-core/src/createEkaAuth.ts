@@ -22,6 +22,7 @@ import type {
   EkaAuthOptions,
   TokenSet,
   TokenStorage,
+  UnauthorizedOptions,
   UnauthorizedOutcome,
 } from './types';
 import { originMatcher, secureOrigin } from './url';
@@ -97,15 +98,19 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
   let unsubscribeStorage = () => {};
 
   // ---- reporting -------------------------------------------------------------------------------
+  const eventListeners = new Set<(event: EkaAuthEvent) => void>();
+  if (o.onEvent) eventListeners.add(o.onEvent);
   const emit = (event: EkaAuthEvent) => {
-    try {
-      o.onEvent?.(event);
-    } catch {
-      // A throwing event handler must never break the session.
+    for (const listener of [...eventListeners]) {
+      try {
+        listener(event);
+      } catch {
+        // A throwing event handler must never break the session.
+      }
     }
   };
   const warn = (message: string, cause?: unknown) => {
-    if (o.onEvent) emit({ type: 'warning', message, error: cause });
+    if (eventListeners.size) emit({ type: 'warning', message, error: cause });
     else console.warn(`[@eka/auth-core] ${message}`);
   };
   const snapshot = (): AuthSnapshot => ({ state, generation, expiresAt: tokens?.expiresAt, error, retryAt });
@@ -341,8 +346,38 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
       ];
     }
     const call = { fetch: fetchFn(), signal, now: clock, clean };
+    const report = (
+      kind: 'login' | 'refresh',
+      url: string,
+      startedAt: number,
+      r: { status?: number; requestId?: string },
+      cause?: unknown,
+    ) => {
+      const code = cause === undefined ? undefined : toAuthError(cause, signal).code;
+      const outcome =
+        code === undefined
+          ? 'ok'
+          : code === 'TIMEOUT'
+            ? 'timeout'
+            : code === 'TRANSIENT'
+              ? 'transient'
+              : 'rejected';
+      emit({
+        type: 'request',
+        kind,
+        ok: code === undefined,
+        outcome,
+        status: r.status,
+        requestId: r.requestId,
+        code,
+        url,
+        attempt: 1,
+        startedAt,
+        durationMs: clock() - startedAt,
+      });
+    };
     if (!forceLogin && current?.refreshToken && !(current.refreshExpiresAt! <= now)) {
-      const report = { status: undefined as number | undefined };
+      const r: { status?: number; requestId?: string } = {};
       try {
         const next = await callTokenEndpoint(
           {
@@ -352,32 +387,20 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
             headers: { authorization: `Bearer ${current.accessToken}`, 'client-id': o.clientId! },
             body: { refresh_token: current.refreshToken, access_token: current.accessToken },
           },
-          report,
+          r,
         );
-        emit({
-          type: 'request',
-          kind: 'refresh',
-          ok: true,
-          status: report.status,
-          durationMs: clock() - now,
-        });
+        report('refresh', baseUrl + REFRESH_PATH, now, r);
         // Keep the old refresh token only if the gateway did not rotate it.
         next.refreshToken ??= current.refreshToken;
         return [next, 'refresh'];
       } catch (cause) {
-        emit({
-          type: 'request',
-          kind: 'refresh',
-          ok: false,
-          status: report.status,
-          durationMs: clock() - now,
-        });
+        report('refresh', baseUrl + REFRESH_PATH, now, r, cause);
         if ((cause as EkaAuthError).code !== 'REFRESH_REJECTED') throw cause;
         warn('refresh token rejected; logging in again with the client credentials');
       }
     }
     const started = clock();
-    const report = { status: undefined as number | undefined };
+    const r: { status?: number; requestId?: string } = {};
     try {
       const next = await callTokenEndpoint(
         {
@@ -387,24 +410,12 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
           headers: {},
           body: { client_id: o.clientId, client_secret: o.clientSecret, sharing_key: o.sharingKey },
         },
-        report,
+        r,
       );
-      emit({
-        type: 'request',
-        kind: 'login',
-        ok: true,
-        status: report.status,
-        durationMs: clock() - started,
-      });
+      report('login', baseUrl + LOGIN_PATH, started, r);
       return [next, 'login'];
     } catch (cause) {
-      emit({
-        type: 'request',
-        kind: 'login',
-        ok: false,
-        status: report.status,
-        durationMs: clock() - started,
-      });
+      report('login', baseUrl + LOGIN_PATH, started, r, cause);
       throw cause;
     }
   };
@@ -467,6 +478,80 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
     return settled(start(force, false), signal);
   };
 
+  const answerUnauthorized = async (
+    used: AuthDecision,
+    options: UnauthorizedOptions,
+  ): Promise<UnauthorizedOutcome> => {
+    if (!used.headers) return PASS;
+    const requestId = options.requestId ?? undefined;
+    const details = { status: 401, requestId };
+    if (mode === 'longLived') {
+      const rejected = new LongLivedTokenRejectedError(
+        'LONG_LIVED_TOKEN_REJECTED',
+        'the long-lived token was rejected (401); create a new one in the Eka Developer Console',
+        details,
+      );
+      emit({ type: 'failure', error: rejected });
+      return { action: 'fail', error: rejected };
+    }
+    const unauthorized = () =>
+      ({
+        action: 'fail',
+        error: new UnauthorizedError(
+          'UNAUTHORIZED',
+          'the API answered 401 again after a fresh token',
+          details,
+        ),
+      }) as const;
+    if (used.retry) {
+      // A fresh token was refused too: stop refreshing for this generation for a growing cool-down.
+      if (used.generation === generation) {
+        strikes++;
+        struckGeneration = generation;
+        cooldownUntil = clock() + Math.min(backoffMaxMs, backoffBaseMs * 2 ** strikes);
+      }
+      return unauthorized();
+    }
+    // A retry is "final" (its 401 gives up) only when its token is known to postdate this 401: it came
+    // from a refresh this 401 forced. A token from a background refresh that started earlier, from
+    // another tab/process, or already held when a straggler's 401 arrived may have been revoked
+    // too — its retry may still force one refresh. Each request gets at most one such second chance.
+    const again = secondChances.has(used);
+    let final = true;
+    try {
+      if (used.generation === generation) {
+        if (struckGeneration === generation && clock() < cooldownUntil) return unauthorized();
+        final = again || !flight || flight.forced;
+        await ensure(options.signal, true);
+        if (adoptedFromStorage) final = again;
+      } else {
+        // Straggler: the request carried an older generation than the one held now — no refresh.
+        final = again;
+        await ensure(options.signal, false);
+      }
+    } catch (cause) {
+      return { action: 'fail', error: toAuthError(cause) };
+    }
+    if (options.replayable === false) {
+      return {
+        action: 'fail',
+        error: new NonReplayableBodyError(
+          'NON_REPLAYABLE_BODY',
+          'the request body is a stream and cannot be re-sent; the token was refreshed for the next call',
+          details,
+        ),
+      };
+    }
+    if (final) return { action: 'retry', decision: retryDecision };
+    const secondChance: AuthDecision = Object.freeze({
+      headers: decision.headers,
+      generation,
+      retry: false,
+    });
+    secondChances.add(secondChance);
+    return { action: 'retry', decision: secondChance };
+  };
+
   // ---- the public object -------------------------------------------------------------------------
   const auth: EkaAuth & { toJSON(): unknown; toString(): string } = {
     get state() {
@@ -478,6 +563,10 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    onEvent(listener) {
+      eventListeners.add(listener);
+      return () => eventListeners.delete(listener);
+    },
     isAllowedUrl,
     authorize(url, options) {
       // Hot path: a valid cached token → one shared, already-resolved promise; nothing allocated.
@@ -488,74 +577,14 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
       return settledDecision;
     },
     async handleUnauthorized(used, options = {}) {
-      if (!used.headers) return PASS;
-      const requestId = options.requestId ?? undefined;
-      const details = { status: 401, requestId };
-      if (mode === 'longLived') {
-        const rejected = new LongLivedTokenRejectedError(
-          'LONG_LIVED_TOKEN_REJECTED',
-          'the long-lived token was rejected (401); create a new one in the Eka Developer Console',
-          details,
-        );
-        emit({ type: 'failure', error: rejected });
-        return { action: 'fail', error: rejected };
-      }
-      const unauthorized = () =>
-        ({
-          action: 'fail',
-          error: new UnauthorizedError(
-            'UNAUTHORIZED',
-            'the API answered 401 again after a fresh token',
-            details,
-          ),
-        }) as const;
-      if (used.retry) {
-        // A fresh token was refused too: stop refreshing for this generation for a growing cool-down.
-        if (used.generation === generation) {
-          strikes++;
-          struckGeneration = generation;
-          cooldownUntil = clock() + Math.min(backoffMaxMs, backoffBaseMs * 2 ** strikes);
-        }
-        return unauthorized();
-      }
-      // A retry is "final" (its 401 gives up) only when its token is known to postdate this 401: it came
-      // from a refresh this 401 forced. A token from a background refresh that started earlier, from
-      // another tab/process, or already held when a straggler's 401 arrived may have been revoked
-      // too — its retry may still force one refresh. Each request gets at most one such second chance.
-      const again = secondChances.has(used);
-      let final = true;
-      try {
-        if (used.generation === generation) {
-          if (struckGeneration === generation && clock() < cooldownUntil) return unauthorized();
-          final = again || !flight || flight.forced;
-          await ensure(options.signal, true);
-          if (adoptedFromStorage) final = again;
-        } else {
-          // Straggler: the request carried an older generation than the one held now — no refresh.
-          final = again;
-          await ensure(options.signal, false);
-        }
-      } catch (cause) {
-        return { action: 'fail', error: toAuthError(cause) };
-      }
-      if (options.replayable === false) {
-        return {
-          action: 'fail',
-          error: new NonReplayableBodyError(
-            'NON_REPLAYABLE_BODY',
-            'the request body is a stream and cannot be re-sent; the token was refreshed for the next call',
-            details,
-          ),
-        };
-      }
-      if (final) return { action: 'retry', decision: retryDecision };
-      const secondChance: AuthDecision = Object.freeze({
-        headers: decision.headers,
-        generation,
-        retry: false,
+      const outcome = await answerUnauthorized(used, options);
+      emit({
+        type: 'unauthorized',
+        action: outcome.action,
+        generation: used.generation,
+        code: outcome.action === 'fail' ? outcome.error.code : undefined,
       });
-      secondChances.add(secondChance);
-      return { action: 'retry', decision: secondChance };
+      return outcome;
     },
     async getAccessToken(options = {}) {
       await ensure(options.signal, !!options.forceRefresh);

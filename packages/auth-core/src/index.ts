@@ -36,6 +36,8 @@ export type {
   LoginResult,
   LongLivedTokenOptions,
   StoredSession,
+  TokenRequestEvent,
+  TokenRequestOutcome,
   TokenSet,
   TokenStorage,
   UnauthorizedOptions,

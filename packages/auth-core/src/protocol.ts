@@ -27,6 +27,7 @@ export interface TokenCall {
 /** The outcome of a call, for the `request` event. */
 export interface CallReport {
   status?: number;
+  requestId?: string;
 }
 
 /**
@@ -57,6 +58,7 @@ export async function callTokenEndpoint(call: TokenCall, report: CallReport): Pr
   report.status = response.status;
   const receivedAt = call.now();
   const requestId = response.headers.get('apigw-requestid') ?? undefined;
+  report.requestId = requestId;
   let body: any;
   try {
     body = JSON.parse(await response.text());

@@ -1,4 +1,4 @@
-import type { EkaAuthError } from './errors';
+import type { EkaAuthError, EkaAuthErrorCode } from './errors';
 
 /** The four states of an {@link EkaAuth}. */
 export type AuthState = 'unauthenticated' | 'refreshing' | 'valid' | 'failed';
@@ -101,6 +101,34 @@ export type UnauthorizedOutcome =
   /** Give up with this typed error. */
   | { action: 'fail'; error: EkaAuthError };
 
+/** How one login/refresh HTTP call ended. */
+export type TokenRequestOutcome = 'ok' | 'rejected' | 'transient' | 'timeout';
+
+/**
+ * One login/refresh HTTP call (one per attempt: a flight that retries emits several). Never
+ * contains a secret; `url` is the token endpoint without query.
+ */
+export interface TokenRequestEvent {
+  type: 'request';
+  kind: 'login' | 'refresh';
+  /** True when the call produced tokens (`outcome === 'ok'`). */
+  ok: boolean;
+  outcome: TokenRequestOutcome;
+  /** HTTP status, when the gateway answered. */
+  status?: number;
+  /** The gateway's `apigw-requestid`, when it answered with one. */
+  requestId?: string;
+  /** With a failure: the error code (`TRANSIENT`, `TIMEOUT`, `CREDENTIALS_REJECTED`, `REFRESH_REJECTED`). */
+  code?: EkaAuthErrorCode;
+  /** The token endpoint called (`https://api.eka.care/connect-auth/v1/account/login`, …). */
+  url: string;
+  /** 1 for a flight's first call; retries inside the same flight count up. */
+  attempt: number;
+  /** When the call started (epoch ms of the injected clock). */
+  startedAt: number;
+  durationMs: number;
+}
+
 /** Events for logs and metrics. Never contain secrets or tokens. */
 export type EkaAuthEvent =
   | { type: 'state'; from: AuthState; to: AuthState }
@@ -110,7 +138,16 @@ export type EkaAuthEvent =
       source: 'login' | 'refresh' | 'storage';
       expiresAt: number | undefined;
     }
-  | { type: 'request'; kind: 'login' | 'refresh'; ok: boolean; status?: number; durationMs: number }
+  | TokenRequestEvent
+  | {
+      type: 'unauthorized';
+      /** What the core told the adapter: re-send, hand the 401 back (not ours), or give up. */
+      action: UnauthorizedOutcome['action'];
+      /** The generation the refused request carried. */
+      generation: number;
+      /** With `action: 'fail'`: the error code the request rejects with. */
+      code?: EkaAuthErrorCode;
+    }
   | { type: 'failure'; error: EkaAuthError }
   | { type: 'warning'; message: string; error?: unknown };
 
@@ -203,6 +240,12 @@ export interface EkaAuth {
   getSnapshot(): AuthSnapshot;
   /** Called after every change of state or token generation. Returns unsubscribe. */
   subscribe(listener: (snapshot: AuthSnapshot) => void): () => void;
+  /**
+   * Observe every {@link EkaAuthEvent} (as the `onEvent` option does); any number of listeners, e.g.
+   * a logger and `@eka/auth-opentelemetry` side by side. A throwing listener is ignored. Returns
+   * unsubscribe.
+   */
+  onEvent(listener: (event: EkaAuthEvent) => void): () => void;
   /** True when `url` may receive the token (allowlisted origin over https, or loopback). */
   isAllowedUrl(url: string | URL): boolean;
   /** The headers (and generation) for a request to `url`; waits for a token when needed. */

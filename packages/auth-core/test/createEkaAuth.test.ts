@@ -491,3 +491,33 @@ describe('createEkaAuth: logout and dispose', () => {
     ]);
   });
 });
+
+describe('createEkaAuth: onEvent()', () => {
+  it('several listeners see every event; a throwing one is ignored; unsubscribe stops it', async () => {
+    const { auth, events } = setup();
+    const seen: EkaAuthEvent[] = [];
+    auth.onEvent(() => {
+      throw new Error('listener bug');
+    });
+    const stop = auth.onEvent((e) => seen.push(e));
+    const decision = await auth.authorize(URL_);
+    expect(seen).toEqual(events);
+    const login = seen.find((e) => e.type === 'request');
+    expect(login).toMatchObject({
+      kind: 'login',
+      ok: true,
+      outcome: 'ok',
+      status: 200,
+      requestId: 'req-1',
+      url: 'https://api.eka.care/connect-auth/v1/account/login',
+      attempt: 1,
+    });
+    expect(await auth.handleUnauthorized(decision)).toMatchObject({ action: 'retry' });
+    expect(seen.filter((e) => e.type === 'unauthorized')).toEqual([
+      { type: 'unauthorized', action: 'retry', generation: 1, code: undefined },
+    ]);
+    stop();
+    await auth.logout();
+    expect(events.length).toBeGreaterThan(seen.length);
+  });
+});
