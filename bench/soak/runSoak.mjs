@@ -106,7 +106,7 @@ export async function runSoak(options = {}) {
 
   const onAuthEvent = (client, event) => {
     if (event.type === 'request' && !event.ok) {
-      const key = `${event.kind}:${event.status ?? 'network/timeout'}`;
+      const key = `${event.kind}:${event.status ?? event.code ?? 'network/timeout'}`;
       tokenFailures[key] = (tokenFailures[key] ?? 0) + 1;
       const start = now() - event.durationMs;
       windows.push({ client: client.name, start, end: undefined });
