@@ -37,18 +37,23 @@ export const SOAK_DEFAULTS = Object.freeze({
   accessTokenTtlSec: 3,
   /** Pause between two chaos actions: uniform in this range. */
   chaosGapMs: [250, 1000],
-  /** Shares of requests: POST with a JSON body, `/api/slow`, aborted by the caller, with an own timeout. */
+  /** Share of requests that POST a JSON body to `/api/echo` (replayed byte-identical after a 401). */
   postShare: 0.15,
+  /** Share of GET requests to `/api/slow` (10–200 ms answers), so 401s arrive spread out. */
   slowShare: 0.1,
+  /** Share of requests whose caller aborts them (an AbortController). */
   abortShare: 0.08,
+  /** Share of requests with their own timeout (axios `timeout`, got `timeout.request`, `AbortSignal.timeout`). */
   timeoutShare: 0.12,
-  /** The caller aborts after uniform [0, max] ms; own timeouts are uniform in this range. */
+  /** The caller aborts after uniform [0, abortMaxMs] ms. */
   abortMaxMs: 400,
+  /** Own timeouts are uniform in this range. */
   ownTimeoutMs: [400, 4000],
   /** A request with no timeout and no abort is hung when it has not settled this long after its start. */
   patienceMs: 30_000,
   /** Added to every deadline (own timeout, abort) before a request counts as hung. */
   marginMs: 5_000,
+  /** Options of every `createEkaAuth` (short timeout and back-off, so faults cost seconds, not minutes). */
   core: Object.freeze({
     timeoutMs: 1_000,
     backoff: Object.freeze({ baseMs: 250, maxMs: 4_000 }),
@@ -66,7 +71,7 @@ const describeReason = (reason) =>
   (process.env.SOAK_DEBUG ? `\n${reason?.stack}` : '');
 
 /**
- * Run one soak phase and return what it counted (a plain JSON-able object; see README "Soak").
+ * Run one soak phase and return what it counted (a plain JSON-able object; see the README, "Chaos soak").
  *
  * @param options overrides of {@link SOAK_DEFAULTS}, plus `seed` (32-bit integer; default random)
  *   and `onProgress(line)` for a status line every few seconds.

@@ -10,7 +10,7 @@ const table = (header, rows) => [row(header), row(header.map(() => '---')), ...r
  * Render soak results (from `runSoak`, one per phase) as markdown.
  *
  * @param results the phases, in order (`single` first, then `burst`).
- * @param meta optional `{ title, machine, core }` lines printed above the tables.
+ * @param meta optional `{ title, lines }`: the heading, and lines printed above the tables.
  */
 export function soakMarkdown(results, meta = {}) {
   const phases = results.map((r) => r.phase);
