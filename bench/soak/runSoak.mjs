@@ -53,6 +53,8 @@ export const SOAK_DEFAULTS = Object.freeze({
   patienceMs: 30_000,
   /** Added to every deadline (own timeout, abort) before a request counts as hung. */
   marginMs: 5_000,
+  /** Failed requests kept per failure code in `failureSamples` (with timings, to read next to `chaos.log`). */
+  samplesPerCode: 5,
   /** Options of every `createEkaAuth` (short timeout and back-off, so faults cost seconds, not minutes). */
   core: Object.freeze({
     timeoutMs: 1_000,
@@ -74,7 +76,8 @@ const describeReason = (reason) =>
  * Run one soak phase and return what it counted (a plain JSON-able object; see the README, "Chaos soak").
  *
  * @param options overrides of {@link SOAK_DEFAULTS}, plus `seed` (32-bit integer; default random)
- *   and `onProgress(line)` for a status line every few seconds.
+ *   `onProgress(line)` for a status line every few seconds, and `actions` to replace the phase's chaos
+ *   actions (a weighted list like `chaosActions()` returns; for experiments).
  */
 export async function runSoak(options = {}) {
   const config = {
@@ -265,6 +268,7 @@ export async function runSoak(options = {}) {
   // ---- chaos -------------------------------------------------------------------------------------
   const counts = { revokes: 0, refreshRevokes: 0, injected: 0, churns: 0, soloStarts: 0, actions: 0 };
   const notes = {};
+  const chaosLog = []; // { atMs, label }: what the chaos did when, to read next to failure samples
   const until = async (predicate, timeoutMs = config.accessTokenTtlSec * 3_000) => {
     const end = now() + timeoutMs;
     while (!predicate() && now() < end && !stopping) await sleep(20);
@@ -280,9 +284,10 @@ export async function runSoak(options = {}) {
     untilServed: () => until(() => stats.injectedFailures >= counts.injected),
     note: (label) => {
       notes[label] = (notes[label] ?? 0) + 1;
+      if (chaosLog.length < 5_000) chaosLog.push({ atMs: round(now()), label });
     },
   };
-  const actions = chaosActions(phase);
+  const actions = options.actions ?? chaosActions(phase);
   const chaos = async () => {
     await sleep(500); // first logins before the first fault
     while (!stopping) {
@@ -333,6 +338,7 @@ export async function runSoak(options = {}) {
     gatewayStats,
     counts,
     notes,
+    chaosLog,
     tokenFailures,
     warnings,
     recoveries,
@@ -351,6 +357,7 @@ function summarise(raw) {
   const byAdapter = Object.fromEntries(ADAPTERS.map((a) => [a, tally()]));
   const bySlot = { solo: tally(), pairA: tally(), pairB: tally() };
   const untyped = [];
+  const samples = {}; // code → the first few failed requests
   let ok = 0;
   let failed = 0;
   let aborted = 0;
@@ -366,6 +373,16 @@ function summarise(raw) {
       failed++;
       for (const row of rows) row.failed++;
       byCode[code] = (byCode[code] ?? 0) + 1;
+      samples[code] ??= [];
+      if (samples[code].length < config.samplesPerCode) {
+        samples[code].push({
+          n: record.n,
+          adapter: record.adapter,
+          client: record.client,
+          startMs: round(record.start),
+          endMs: round(record.end),
+        });
+      }
       if (kind === 'untyped' && untyped.length < 10)
         untyped.push({ adapter: record.adapter, code, detail: record.result.detail });
     }
@@ -420,6 +437,7 @@ function summarise(raw) {
     aborted,
     failureRate: counted ? failed / counted : 0,
     failuresByCode: byCode,
+    failureSamples: samples,
     byAdapter,
     bySlot,
     hung: raw.hung,
@@ -446,7 +464,12 @@ function summarise(raw) {
       addedP99Ms: round(quantileSorted(added, 0.99)),
       targetP99Ms: config.core.timeoutMs + config.core.backoff.baseMs,
     },
-    chaos: { ...counts, byLabel: raw.notes, tokenEndpointFaultWindows: raw.windows.length },
+    chaos: {
+      ...counts,
+      byLabel: raw.notes,
+      log: raw.chaosLog,
+      tokenEndpointFaultWindows: raw.windows.length,
+    },
     warnings: raw.warnings,
     recoveries: raw.recoveries,
     storage: raw.storage,
