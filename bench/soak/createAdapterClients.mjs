@@ -1,7 +1,7 @@
 // The four adapters on one `EkaAuth`, each behind the same small `send(plan)` interface, used the way
 // their READMEs show: createAuthFetch(auth), attachEkaAuth(axios.create()), got.extend(ekaAuthHooks),
-// openapi-fetch's client.use(ekaAuthMiddleware). Each resolves to the final HTTP status (after
-// reading the body) or rejects with whatever the client rejects with.
+// openapi-fetch's client.use(ekaAuthMiddleware). Each resolves to the final HTTP status and the
+// parsed JSON body, or rejects with whatever the client rejects with.
 import http from 'node:http';
 import { attachEkaAuth } from '@eka/auth-axios';
 import { createAuthFetch } from '@eka/auth-fetch';
@@ -13,6 +13,14 @@ import createClient from 'openapi-fetch';
 
 /** The adapter names, in the order the soak reports them. */
 export const ADAPTERS = ['fetch', 'axios', 'got', 'openapi-fetch'];
+
+const parseJson = (text) => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
 
 /** The caller's signal, combined with the request's own timeout for the fetch-based clients. */
 const fetchSignal = (signal, timeoutMs) => {
@@ -28,7 +36,7 @@ const fetchSignal = (signal, timeoutMs) => {
  * the request's own timeout in the client's native form (axios `timeout`, got `timeout.request`,
  * `AbortSignal.timeout` for fetch and openapi-fetch).
  *
- * @returns `{ send: { [adapter]: (plan) => Promise<number> }, close() }`; `close()` drops the
+ * @returns `{ send: { [adapter]: (plan) => Promise<{ status, data }> }, close() }`; `close()` drops the
  *   keep-alive sockets of the axios and got agents.
  */
 export function createAdapterClients(auth, baseUrl) {
@@ -53,8 +61,8 @@ export function createAdapterClients(auth, baseUrl) {
         signal: fetchSignal(signal, timeoutMs),
         ...(body && { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
       });
-      await response.arrayBuffer();
-      return response.status;
+      const text = await response.text();
+      return { status: response.status, data: parseJson(text) };
     },
     axios: async ({ method, pathname, query, body, signal, timeoutMs }) => {
       const response = await axiosInstance.request({
@@ -65,7 +73,7 @@ export function createAdapterClients(auth, baseUrl) {
         signal,
         timeout: timeoutMs ?? 0,
       });
-      return response.status;
+      return { status: response.status, data: response.data };
     },
     got: async ({ method, pathname, query, body, signal, timeoutMs }) => {
       const response = await gotInstance(pathname.slice(1), {
@@ -76,15 +84,15 @@ export function createAdapterClients(auth, baseUrl) {
         responseType: 'json',
         ...(timeoutMs && { timeout: { request: timeoutMs } }),
       });
-      return response.statusCode;
+      return { status: response.statusCode, data: response.body };
     },
     'openapi-fetch': async ({ method, pathname, query, body, signal, timeoutMs }) => {
-      const { response } = await openapi[method](pathname, {
+      const { response, data } = await openapi[method](pathname, {
         params: { query },
         body,
         signal: fetchSignal(signal, timeoutMs),
       });
-      return response.status;
+      return { status: response.status, data };
     },
   };
   return { send, close: () => agent.destroy() };

@@ -68,6 +68,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const quantileSorted = (sorted, q) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : Number.NaN;
 const round = (ms) => Math.round(ms);
+/** True when `/api/echo`'s answer shows `body` arrived as JSON, byte for byte. */
+const echoedBody = (echo, body) =>
+  echo?.bodyText === JSON.stringify(body) && String(echo?.contentType).startsWith('application/json');
 const describeReason = (reason) =>
   `${reason?.name ?? typeof reason}: ${String(reason?.message ?? reason).slice(0, 200)}` +
   (process.env.SOAK_DEBUG ? `\n${reason?.stack}` : '');
@@ -105,7 +108,7 @@ export async function runSoak(options = {}) {
   const shared = new LockingMemoryStorage({ delayMs: () => storageRandom.int(0, 2) });
   // { client, start, end }: from a failed token call of that instance to the next token it adopts.
   const windows = [];
-  const tokenFailures = {}; // `${kind}:${status ?? 'network'}` → count
+  const tokenFailures = {}; // `${kind}:${status ?? code}` of failed token calls → count
   const warnings = {};
   const recoveries = { logins: 0, failed: 0 };
   const everyClient = [];
@@ -222,10 +225,14 @@ export async function runSoak(options = {}) {
       }, plan.abortAfterMs);
     }
     try {
-      const status = await client.adapters.send[adapter]({ ...plan, signal: controller?.signal });
+      const { status, data } = await client.adapters.send[adapter]({ ...plan, signal: controller?.signal });
       record.end = now();
       record.result =
         status >= 200 && status < 300 ? { kind: 'ok' } : { kind: 'failed', code: `HTTP_${status}` };
+      // A JSON body must reach the API byte-identical, with its content type, even when re-sent after a 401.
+      if (record.result.kind === 'ok' && plan.body && !echoedBody(data, plan.body)) {
+        record.result = { kind: 'failed', code: 'BODY_MISMATCH' };
+      }
     } catch (error) {
       record.end = now();
       const ownTimeoutRanOut =
@@ -309,24 +316,32 @@ export async function runSoak(options = {}) {
       }, 5_000)
     : undefined;
   const workers = Array.from({ length: config.concurrency }, worker);
-  const chaosDone = chaos();
-  await sleep(config.seconds * 1000);
-  stopping = true;
-  const loadEndMs = now();
-  await chaosDone;
-  // Drain: every request settles, or is past its deadline (hung).
-  while ([...pending].some((record) => !record.hung)) await sleep(50);
-  const drainMs = now() - loadEndMs;
-  clearInterval(watchdog);
-  clearInterval(progress);
-  const elapsedMs = now();
-  const gatewayStats = structuredClone(stats);
-  for (const client of everyClient) dispose(client);
-  await gateway.close();
-  // Hung requests (if any) settle now that the sockets are gone; their workers end with them.
-  await Promise.race([Promise.allSettled(workers), sleep(2_000)]);
-  await sleep(100); // late rejections of the teardown are still counted
-  process.off('unhandledRejection', onUnhandled);
+  let loadEndMs;
+  let drainMs;
+  let elapsedMs;
+  let gatewayStats;
+  try {
+    const chaosDone = chaos();
+    await sleep(config.seconds * 1000);
+    stopping = true;
+    loadEndMs = now();
+    await chaosDone;
+    // Drain: every request settles, or is past its deadline (hung).
+    while ([...pending].some((record) => !record.hung)) await sleep(50);
+    drainMs = now() - loadEndMs;
+    elapsedMs = now();
+    gatewayStats = structuredClone(stats);
+  } finally {
+    stopping = true;
+    clearInterval(watchdog);
+    clearInterval(progress);
+    for (const client of everyClient) dispose(client);
+    await gateway.close();
+    // Hung requests (if any) settle now that the sockets are gone; their workers end with them.
+    await Promise.race([Promise.allSettled(workers), sleep(2_000)]);
+    await sleep(100); // late rejections of the teardown are still counted
+    process.off('unhandledRejection', onUnhandled);
+  }
   for (const w of windows) w.end ??= elapsedMs;
 
   return summarise({
