@@ -2,6 +2,7 @@
 // Env: SOAK_SEED (default random, printed), SOAK_SECONDS (single-shot phase, default 120),
 // SOAK_BURST_SECONDS (burst phase, default half of SOAK_SECONDS). Prints the markdown report, writes
 // it to results/soak.md, and exits 1 when a check fails.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { runSoak } from './runSoak.mjs';
@@ -31,7 +32,7 @@ const failedChecks = checkLines.filter((line) => line.includes('FAIL')).length;
 const markdown = [
   soakMarkdown(results, {
     lines: [
-      `${new Date().toISOString()} · Node ${process.version} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'} · load ${os
+      `${new Date().toISOString()} · commit ${commit()} · Node ${process.version} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'} · load ${os
         .loadavg()
         .map((x) => x.toFixed(1))
         .join(' ')}`,
@@ -59,4 +60,13 @@ process.exitCode = failedChecks ? 1 : 0;
 
 function round4(x) {
   return Number.isInteger(x) ? x : Number(x.toFixed(4));
+}
+
+/** The checked-out commit (the packages under test), or "unknown" outside a git work tree. */
+function commit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
 }

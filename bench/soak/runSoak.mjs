@@ -59,6 +59,10 @@ export const SOAK_DEFAULTS = Object.freeze({
   core: Object.freeze({
     timeoutMs: 1_000,
     backoff: Object.freeze({ baseMs: 250, maxMs: 4_000 }),
+    // In-flight retry of a transient token-call failure, and how long requests wait for a token
+    // (a core without these options ignores them).
+    retry: Object.freeze({ attempts: 3, baseDelayMs: 100, maxDelayMs: 2_000 }),
+    maxWaitMs: 10_000,
   }),
 });
 
