@@ -93,3 +93,15 @@ export class StorageError extends EkaAuthError {}
 export function isEkaAuthError(value: unknown, code?: EkaAuthErrorCode): value is EkaAuthError {
   return value instanceof EkaAuthError && (code === undefined || value.code === code);
 }
+
+/** The caller's signal fired. */
+export function abortError(signal: AbortSignal): AbortError {
+  return new AbortError('ABORTED', 'the operation was aborted', { cause: signal.reason });
+}
+
+/** Any failure of a token call as an {@link EkaAuthError}: ours as is, an abort of `signal` as a timeout. */
+export function toAuthError(cause: unknown, signal?: AbortSignal): EkaAuthError {
+  if (cause instanceof EkaAuthError) return cause;
+  if (signal?.aborted) return new TimeoutError('TIMEOUT', 'Eka login/refresh timed out', { cause });
+  return new TransientError('TRANSIENT', 'Eka login/refresh failed', { cause });
+}

@@ -32,7 +32,8 @@ export async function followRedirects(
     const keep = response.status === 307 || response.status === 308 || method === 'GET' || method === 'HEAD';
     if (!keep) headers.delete('content-type');
     hop = { ...hop, headers, method: keep ? method : 'GET', body: keep ? hop.body : undefined };
-    void response.body?.cancel();
+    // The body is not needed; cancelling an already-errored stream rejects, which is fine here.
+    response.body?.cancel().catch(() => {});
     url = next;
     response = await send(url, hop);
   }

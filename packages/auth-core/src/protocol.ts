@@ -7,6 +7,9 @@ import {
 } from './errors';
 import type { TokenSet } from './types';
 
+/** Unwrapped fetch marker: a wrapper sets `fn[UNWRAPPED] = original` so token calls never go through it. */
+export const UNWRAPPED: unique symbol = Symbol.for('@eka/auth.unwrapped') as any;
+
 /** Paths of the Eka token endpoints (PROTOCOL.md §1, §3). Refresh v1 is deprecated and never used. */
 export const LOGIN_PATH = '/connect-auth/v1/account/login';
 export const REFRESH_PATH = '/connect-auth/v1/account/refresh-token';

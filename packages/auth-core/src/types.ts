@@ -155,7 +155,10 @@ export type EkaAuthEvent =
 export interface CommonOptions {
   /** Gateway base URL. Default `https://api.eka.care` (sandbox: `https://api.dev.eka.care`). */
   baseUrl?: string;
-  /** Where the token goes: `auth`, `authorization` (Bearer, default) or `both`. */
+  /**
+   * Where the token goes: `both` (default: `auth` and `Authorization: Bearer`, accepted by every Eka
+   * service), `auth` (Eka's getting-started guide) or `authorization` (Bearer, Eka's newer SDKs).
+   */
   header?: HeaderMode;
   /** Add `client-id: <clientId>` on API calls (default true when a client id is known). */
   sendClientId?: boolean;
@@ -177,8 +180,27 @@ export interface CommonOptions {
   refreshWindowMs?: number;
   /** Requests wait for a new token this long before expiry (capped at 5% of the lifetime). Default 30 000. */
   mustRefreshWindowMs?: number;
-  /** Back-off after a transient failure: base and cap, with jitter. Defaults 1 000 / 60 000 ms. */
+  /**
+   * Retries of a transient token-call failure (network error, timeout, 5xx, 408, 429, malformed
+   * answer) inside the same login/refresh, before it counts as failed: `attempts` calls in all
+   * (default 3), `baseDelayMs` (default 100) doubling with jitter between them, and `Retry-After`
+   * honoured up to `maxDelayMs` (default 5 000; a longer one ends the retries and sets the back-off).
+   * Rejections (bad credentials, refresh token refused) are never retried. `{ attempts: 1 }` turns it off.
+   */
+  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /**
+   * Back-off after a login/refresh failed transiently (all its attempts spent): base and cap, with
+   * jitter; a longer `Retry-After` wins. Defaults 1 000 / 60 000 ms.
+   */
   backoff?: { baseMs?: number; maxMs?: number };
+  /**
+   * How long a request may wait for the next login/refresh attempt while the session backs off with no
+   * usable token: when that attempt is due later, the request fails at once with the transient error
+   * (`retryAfterMs` says when it is due). A login/refresh already under way is always waited for (it
+   * is bounded by `timeoutMs` per call). The request's own `signal` ends any wait sooner.
+   * Default 30 000 ms, at least `2 × timeoutMs`; `0` fails at once while backing off.
+   */
+  maxWaitMs?: number;
   /** Refresh on a timer (unref'd) when the refresh window opens, not only on demand. Default false. */
   autoRefresh?: boolean;
   /** Events for logging/metrics. A throwing handler is ignored (never breaks the session). */
@@ -220,6 +242,11 @@ export type EkaAuthOptions = ClientCredentialsOptions | LongLivedTokenOptions | 
 export interface WaitOptions {
   /** Rejects this caller only (AbortError); a shared refresh goes on for the others. */
   signal?: AbortSignal | null;
+  /**
+   * This call's patience for a token, when shorter than the instance's `maxWaitMs` (e.g. what is left
+   * of a request's own timeout): past it the call fails with `TRANSIENT` instead of waiting.
+   */
+  maxWaitMs?: number;
 }
 
 /** Options for {@link EkaAuth.handleUnauthorized}. */

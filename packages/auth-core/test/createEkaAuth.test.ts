@@ -14,6 +14,7 @@ function setup(extra: Record<string, unknown> = {}, ekaOptions: Parameters<typeo
     fetch: eka.fetch,
     clock: clock.clock,
     random: () => 0.5,
+    header: 'authorization',
     onEvent: (e: EkaAuthEvent) => events.push(e),
     ...extra,
   } as any);
@@ -273,29 +274,96 @@ describe('createEkaAuth: failures', () => {
     expect(auth.state).toBe('failed');
   });
 
-  it('network error, 5xx and 429 → typed transient error, backoff with jitter, Retry-After honoured', async () => {
-    const { auth, eka, clock } = setup();
-    eka.next('login', {
-      status: 429,
-      headers: { 'retry-after': '30' },
-      body: { code: 429, error: 'slow down' },
-    });
-    const error = await auth.authorize(URL_).catch((e) => e);
-    expect(error).toMatchObject({ code: 'TRANSIENT', status: 429, retryAfterMs: 30_000, transient: true });
+  it('attempts spent → typed transient error, one failure event, back-off with jitter, Retry-After honoured', async () => {
+    const { auth, eka, clock, events } = setup({ maxWaitMs: 0 });
+    eka.next(
+      'login',
+      { status: 503 },
+      { status: 503 },
+      { status: 429, headers: { 'retry-after': '4' }, body: { code: 429, error: 'slow down' } },
+    );
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const pending = auth.authorize(URL_).catch((e) => e);
+    await vi.advanceTimersByTimeAsync(1_000);
+    const error = await pending;
+    vi.useRealTimers();
+    expect(error).toMatchObject({ code: 'TRANSIENT', status: 429, retryAfterMs: 4_000, transient: true });
+    expect(eka.stats.logins).toBe(3);
+    expect(events.filter((e) => e.type === 'request').map((e) => (e as any).attempt)).toEqual([1, 2, 3]);
+    expect(events.filter((e) => e.type === 'failure')).toHaveLength(1);
     expect(auth.state).toBe('failed');
-    expect(auth.getSnapshot().retryAt).toBe(clock.clock() + 30_000);
-    // During the back-off: fail fast, no call.
-    clock.advance(29_000);
-    await expect(auth.authorize(URL_)).rejects.toMatchObject({ code: 'TRANSIENT' });
-    expect(eka.stats.logins).toBe(1);
+    expect(auth.getSnapshot().retryAt).toBe(clock.clock() + 4_000);
+    // During the back-off, with no patience: fail fast, no call.
+    clock.advance(3_000);
+    await expect(auth.authorize(URL_)).rejects.toMatchObject({ code: 'TRANSIENT', retryAfterMs: 1_000 });
+    expect(eka.stats.logins).toBe(3);
     // After it: a later request tries again and recovers.
     clock.advance(1_001);
     expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-1');
     expect(auth.state).toBe('valid');
   });
 
-  it('exponential back-off grows with consecutive failures', async () => {
-    const { auth, eka, clock } = setup({ random: () => 0 });
+  it('a Retry-After above retry.maxDelayMs ends the retries at once and sets the back-off', async () => {
+    const { auth, eka, clock } = setup({ maxWaitMs: 0 });
+    eka.next('login', { status: 429, headers: { 'retry-after': '30' } });
+    const error = await auth.authorize(URL_).catch((e) => e);
+    expect(error).toMatchObject({ code: 'TRANSIENT', status: 429, retryAfterMs: 30_000 });
+    expect(eka.stats.logins).toBe(1);
+    expect(auth.getSnapshot().retryAt).toBe(clock.clock() + 30_000);
+  });
+
+  it.each([
+    ['503', { status: 503 }],
+    ['429 with Retry-After 1', { status: 429, headers: { 'retry-after': '1' } }],
+    ['an HTML 502 from a proxy', { status: 502, body: '<html>Bad gateway</html>' }],
+    ['an empty 500', { status: 500 }],
+    ['a malformed 200', { status: 200, body: { hello: 'world' } }],
+    ['a network error', 'network'],
+    ['a hang past timeoutMs', 'hang'],
+  ] as const)(
+    'a single transient failure (%s) is retried inside the flight: invisible to callers',
+    async (_, fault) => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+      const { auth, eka, events, states } = setup({ clock: () => Date.now(), timeoutMs: 2_000 });
+      eka.next('login', fault as any);
+      const results = Array.from({ length: 10 }, () => auth.authorize(URL_));
+      await vi.advanceTimersByTimeAsync(3_500);
+      for (const d of await Promise.all(results)) expect(d.headers?.authorization).toBe('Bearer at-1');
+      expect(eka.stats.logins).toBe(2);
+      expect(events.filter((e) => e.type === 'failure')).toHaveLength(0);
+      expect(
+        events.filter((e) => e.type === 'request').map((e) => [(e as any).attempt, (e as any).ok]),
+      ).toEqual([
+        [1, false],
+        [2, true],
+      ]);
+      expect(states).toEqual(['refreshing', 'valid']);
+    },
+  );
+
+  it('a refresh token is never presented twice: after a failed refresh the retry logs in', async () => {
+    const { auth, eka } = setup();
+    const d = await auth.authorize(URL_);
+    eka.next('refresh', 'network');
+    expect(await auth.handleUnauthorized(d)).toMatchObject({ action: 'retry' });
+    const kinds = eka.calls.map((c) => c.kind);
+    expect(kinds).toEqual(['login', 'refresh', 'login']);
+    // The next refresh uses the new refresh token.
+    const d2 = await auth.authorize(URL_);
+    expect(await auth.handleUnauthorized(d2)).toMatchObject({ action: 'retry' });
+    expect(eka.calls.at(-1)).toMatchObject({ kind: 'refresh', body: { refresh_token: 'rt-2' } });
+    expect(eka.stats.reused).toBe(0);
+  });
+
+  it('rejections are never retried inside the flight', async () => {
+    const { auth, eka } = setup();
+    eka.next('login', { status: 500, body: { message: 'invalid credentials', code: 400 } });
+    await expect(auth.authorize(URL_)).rejects.toMatchObject({ code: 'CREDENTIALS_REJECTED' });
+    expect(eka.stats.logins).toBe(1);
+  });
+
+  it('exponential back-off grows with consecutive failed flights', async () => {
+    const { auth, eka, clock } = setup({ random: () => 0, retry: { attempts: 1 }, maxWaitMs: 0 });
     const delays: number[] = [];
     for (let i = 0; i < 4; i++) {
       eka.next('login', 'network');
@@ -307,7 +375,7 @@ describe('createEkaAuth: failures', () => {
   });
 
   it('a failing background refresh keeps the still-valid token and retries later', async () => {
-    const { auth, eka, clock } = setup();
+    const { auth, eka, clock } = setup({ retry: { attempts: 1 } });
     await auth.authorize(URL_);
     clock.advance(1800_000 - 200_000);
     eka.next('refresh', { status: 503 });
@@ -321,26 +389,94 @@ describe('createEkaAuth: failures', () => {
     clock.advance(2_000);
     await auth.authorize(URL_);
     await flush();
-    expect(eka.stats.refreshes).toBe(2);
+    // The failed refresh spent its refresh token: the next attempt logs in.
+    expect(eka.stats.refreshes + eka.stats.logins).toBe(3);
     expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-2');
   });
 
-  it('a 401 during the back-off fails fast with the transient error, no token call', async () => {
-    const { auth, eka, clock } = setup();
-    const d = await auth.authorize(URL_);
-    eka.next('refresh', { status: 503 });
-    expect(await auth.handleUnauthorized(d)).toMatchObject({ action: 'fail', error: { code: 'TRANSIENT' } });
-    const d2 = await auth.authorize(URL_);
-    expect(await auth.handleUnauthorized(d2)).toMatchObject({ action: 'fail', error: { code: 'TRANSIENT' } });
-    expect(eka.stats.refreshes).toBe(1);
-    clock.advance(1_001);
-    expect(await auth.handleUnauthorized(d2)).toMatchObject({ action: 'retry' });
-    expect(eka.stats.refreshes).toBe(2);
+  it('during the back-off with no usable token, requests wait for the next attempt and share it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { auth, eka, events } = setup({ clock: () => Date.now(), retry: { attempts: 1 } });
+    eka.next('login', { status: 503 });
+    const first = auth.authorize(URL_);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(auth.state).toBe('failed');
+    expect(auth.getSnapshot().retryAt).toBeGreaterThan(Date.now());
+    const later = Array.from({ length: 20 }, () => auth.authorize(URL_));
+    await vi.advanceTimersByTimeAsync(1_100);
+    for (const d of await Promise.all([first, ...later]))
+      expect(d.headers?.authorization).toBe('Bearer at-1');
+    expect(eka.stats.logins).toBe(2);
+    expect(events.filter((e) => e.type === 'failure')).toHaveLength(1);
   });
 
-  it('the token endpoint hangs → the refresh times out and its HTTP call is really aborted', async () => {
+  it('a 401 during the back-off waits for the next attempt; past maxWaitMs it fails with TRANSIENT', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { auth, eka } = setup({ clock: () => Date.now(), retry: { attempts: 1 }, maxWaitMs: 5_000 });
+    const d = await auth.authorize(URL_);
+    eka.next('refresh', { status: 503, headers: { 'retry-after': '20' } });
+    const refused = auth.handleUnauthorized(d);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(await refused).toMatchObject({
+      action: 'fail',
+      error: { code: 'TRANSIENT', retryAfterMs: 20_000 },
+    });
+    expect(eka.stats.refreshes).toBe(1);
+    // A caller with more patience waits for the next attempt and succeeds.
+    const patient = auth.handleUnauthorized(d, { maxWaitMs: 60_000 });
+    // …but maxWaitMs per call only shortens the instance's patience.
+    const stillShort = auth.handleUnauthorized(d, { maxWaitMs: 1_000 });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(await stillShort).toMatchObject({ action: 'fail', error: { code: 'TRANSIENT' } });
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(await patient).toMatchObject({ action: 'fail', error: { code: 'TRANSIENT' } });
+  });
+
+  it('during a long outage the gateway sees token calls on the back-off schedule, never one per request', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { auth, eka } = setup({ clock: () => Date.now(), random: () => 0, maxWaitMs: 2_000 });
+    const down = (): Response => new Response('', { status: 503 });
+    eka.next('login', ...Array.from({ length: 1000 }, () => down));
+    const outcomes: Promise<unknown>[] = [];
+    for (let t = 0; t < 60; t++) {
+      for (let i = 0; i < 10; i++) outcomes.push(auth.authorize(URL_).catch((e) => e.code));
+      await vi.advanceTimersByTimeAsync(1_000);
+    }
+    await vi.advanceTimersByTimeAsync(5_000);
+    const codes = await Promise.all(outcomes);
+    expect(new Set(codes)).toEqual(new Set(['TRANSIENT']));
+    // 600 requests over a minute; flights back off 0.5 s, 1 s, 2 s, … 32 s (3 calls each).
+    expect(eka.stats.logins).toBeLessThanOrEqual(3 * 8);
+  });
+
+  it('logout() settles the requests waiting out a back-off', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { auth, eka } = setup({ clock: () => Date.now(), retry: { attempts: 1 } });
+    eka.next('login', { status: 503 });
+    const waiting = Array.from({ length: 3 }, () => auth.authorize(URL_).catch((e) => e.code));
+    await vi.advanceTimersByTimeAsync(10);
+    await auth.logout();
+    expect(await Promise.all(waiting)).toEqual(['LOGGED_OUT', 'LOGGED_OUT', 'LOGGED_OUT']);
+    expect(eka.stats.logins).toBe(1);
+  });
+
+  it('a waiter aborting during a back-off wait rejects alone', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { auth, eka } = setup({ clock: () => Date.now(), retry: { attempts: 1 } });
+    eka.next('login', { status: 503 });
+    const controller = new AbortController();
+    const aborted = auth.authorize(URL_, { signal: controller.signal }).catch((e) => e.code);
+    const other = auth.authorize(URL_);
+    await vi.advanceTimersByTimeAsync(10);
+    controller.abort();
+    expect(await aborted).toBe('ABORTED');
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect((await other).headers?.authorization).toBe('Bearer at-1');
+  });
+
+  it('the token endpoint hangs → the attempt times out and its HTTP call is really aborted', async () => {
     vi.useFakeTimers();
-    const { auth, eka } = setup({ timeoutMs: 5_000 });
+    const { auth, eka } = setup({ timeoutMs: 5_000, retry: { attempts: 1 }, maxWaitMs: 0 });
     eka.next('login', 'hang');
     const pending = auth.authorize(URL_).catch((e) => e);
     await vi.advanceTimersByTimeAsync(5_001);
@@ -384,7 +520,7 @@ describe('createEkaAuth: loops and bounds', () => {
     const auth = createEkaAuth({ longLivedToken: 'LL-TOKEN-abc', fetch: eka.fetch });
     expect(auth.state).toBe('valid');
     const d = await auth.authorize(URL_);
-    expect(d.headers).toEqual({ authorization: 'Bearer LL-TOKEN-abc' });
+    expect(d.headers).toEqual({ auth: 'LL-TOKEN-abc', authorization: 'Bearer LL-TOKEN-abc' });
     const outcome = await auth.handleUnauthorized(d, { requestId: 'r1' });
     expect(outcome).toMatchObject({
       action: 'fail',

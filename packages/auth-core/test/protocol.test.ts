@@ -8,6 +8,9 @@ const base = (eka: ReturnType<typeof fakeEka>, clock = manualClock()) => ({
   fetch: eka.fetch,
   clock: clock.clock,
   random: () => 0.5,
+  // One call per flight, failing at once: these tests look at how one answer is classified.
+  retry: { attempts: 1 },
+  maxWaitMs: 0,
 });
 
 describe('Eka protocol', () => {

@@ -69,8 +69,11 @@ describe('authorize: allowlist and https', () => {
       sendClientId: false,
     });
     expect((await noClientId.authorize('https://api.eka.care/')).headers).toEqual({
+      auth: 'at-1',
       authorization: 'Bearer at-1',
     });
+    // The default is 'both': every Eka service accepts one of the two.
+    expect(noClientId.tokenHeaders).toEqual(['auth', 'authorization']);
   });
 });
 

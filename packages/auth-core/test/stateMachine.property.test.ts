@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type AuthDecision,
   type AuthState,
@@ -47,10 +47,21 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 );
 
 describe('state machine (property-based)', () => {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  beforeEach(() => {
+    // Fake time (retry pauses, back-off waits, timeouts) driven by the commands; setImmediate stays real.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: 1_700_000_000_000 });
+    process.on('unhandledRejection', record);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    process.off('unhandledRejection', record);
+  });
+
   it('random interleavings only take legal transitions, keep single flight and leave no waiter pending', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(command, { maxLength: 40 }), async (commands) => {
-        let now = 1_700_000_000_000;
         let issued = 0;
         let concurrent = 0;
         let maxConcurrent = 0;
@@ -79,7 +90,6 @@ describe('state machine (property-based)', () => {
           clientId: 'cid',
           clientSecret: SECRET,
           fetch,
-          clock: () => now,
           timeoutMs: 60_000,
           onEvent: (e) => {
             if (e.type === 'state' && !LEGAL.has(`${e.from}>${e.to}`)) illegal.push(`${e.from}>${e.to}`);
@@ -110,20 +120,22 @@ describe('state machine (property-based)', () => {
             track(auth.handleUnauthorized(decisions[c.pick % decisions.length]!));
           } else if (c.kind === 'answer') pending.shift()?.(c.with);
           else if (c.kind === 'logout') track(auth.logout());
-          else if (c.kind === 'clock') now += c.ms;
+          else if (c.kind === 'clock') await vi.advanceTimersByTimeAsync(c.ms);
           await flush();
         }
-        // Drain: answer everything still waiting, then every waiter must have settled.
-        for (let i = 0; i < 20 && pending.length; i++) {
+        // Drain: answer everything still waiting and let time pass; then every waiter must have settled.
+        for (let i = 0; i < 30; i++) {
           while (pending.length) pending.shift()!('ok');
+          await vi.advanceTimersByTimeAsync(10_000);
           await flush();
         }
-        await flush();
         expect(illegal).toEqual([]);
         expect(maxConcurrent).toBeLessThanOrEqual(1);
         expect(settledFlags.every(Boolean)).toBe(true);
         expect(STATES).toContain(auth.state);
         auth.dispose();
+        await flush();
+        expect(unhandled).toEqual([]);
       }),
       { numRuns: 300 },
     );

@@ -133,7 +133,7 @@ function tabAuth(
   eka: ReturnType<typeof fakeEka>,
   clock: ReturnType<typeof manualClock>,
   locks: WebLockManager | null,
-  extra: { timeoutMs?: number; leaseMs?: number } = {},
+  extra: { timeoutMs?: number; leaseMs?: number; maxWaitMs?: number } = {},
 ) {
   const events: EkaAuthEvent[] = [];
   const auth = createEkaAuth({
@@ -143,6 +143,7 @@ function tabAuth(
     clock: clock.clock,
     random: () => 0.5,
     timeoutMs: extra.timeoutMs ?? 5_000,
+    maxWaitMs: extra.maxWaitMs,
     storage: webStorage({ area: tab.area, events: tab.events, locks, leaseMs: extra.leaseMs }),
     onEvent: (event) => events.push(event),
   });
@@ -328,8 +329,10 @@ describe('webStorage lease (no Web Locks)', () => {
     const held = JSON.stringify({ id: 'other-tab', until: Date.now() + 60_000 });
     tab.area.setItem(`${KEY}:lease`, held);
     const eka = fakeEka();
-    const { auth } = tabAuth(tab, eka, manualClock(), null, { timeoutMs: 150 });
+    const { auth, events } = tabAuth(tab, eka, manualClock(), null, { timeoutMs: 150, maxWaitMs: 0 });
     await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'TIMEOUT' });
+    // Each attempt of the flight waited its own timeout; none called the gateway.
+    expect(events.filter((e) => e.type === 'failure')).toHaveLength(1);
     expect(eka.stats.logins).toBe(0);
     expect(tab.area.getItem(`${KEY}:lease`)).toBe(held);
   });

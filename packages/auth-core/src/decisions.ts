@@ -1,0 +1,148 @@
+import { NonReplayableBodyError, toAuthError, UnauthorizedError } from './errors';
+import type { Reporter } from './reporter';
+import type { TokenCycler } from './tokenCycler';
+import type { TokenSource } from './tokenSource';
+import type { AuthDecision, EkaAuth, HeaderMode, UnauthorizedOutcome } from './types';
+
+/** What {@link createDecisions} needs. */
+export interface DecisionsConfig {
+  cycler: TokenCycler;
+  source: TokenSource;
+  reporter: Reporter;
+  isAllowedUrl: (url: string | URL) => boolean;
+  header: HeaderMode;
+  /** Sent as `client-id` on API calls, when set. */
+  clientId: string | undefined;
+  clock: () => number;
+  /** Cool-down after a fresh token was refused too: base and cap (ms). */
+  cooldownBaseMs: number;
+  cooldownMaxMs: number;
+}
+
+const NO_AUTH: AuthDecision = Object.freeze({ headers: null, generation: 0, retry: false });
+const NO_AUTH_PROMISE = Promise.resolve(NO_AUTH);
+const PASS: UnauthorizedOutcome = Object.freeze({ action: 'pass' });
+
+/** The adapter-facing questions, answered over the cycler's state. */
+export interface Decisions {
+  authorize: EkaAuth['authorize'];
+  handleUnauthorized: EkaAuth['handleUnauthorized'];
+  /** Forget the cool-down (after `login()`/`logout()`). */
+  reset(): void;
+}
+
+/**
+ * `authorize` and `handleUnauthorized` — what an adapter does with a request and with its 401:
+ * - the decision for the token held is built once per generation and shared (hot path: one
+ *   already-resolved promise, nothing allocated);
+ * - straggler: a 401 for an older generation than the one held retries with the current token, no refresh;
+ * - otherwise the 401 forces one refresh, shared by everyone; the retry it gets is final (its 401
+ *   gives up) only when its token is known to postdate this 401 — a token from a background refresh
+ *   that started earlier, from another tab/process, or held already when a straggler's 401 arrived may
+ *   have been revoked too, so that retry gets one second chance (at most two retries per request);
+ * - a fresh token refused too starts a growing cool-down for that generation (no refresh storm).
+ */
+export function createDecisions(config: DecisionsConfig): Decisions {
+  const { cycler, source, reporter, clock } = config;
+  let built = -1;
+  let decision = NO_AUTH;
+  let retryDecision = NO_AUTH;
+  let settled = NO_AUTH_PROMISE;
+  let strikes = 0;
+  let struckGeneration = -1;
+  let cooldownUntil = 0;
+  const secondChances = new WeakSet<AuthDecision>();
+
+  /** The decisions for the token held now (built once per generation). */
+  const current = () => {
+    const { generation, tokens } = cycler;
+    if (built !== generation && tokens) {
+      built = generation;
+      const headers: Record<string, string> = {};
+      if (config.header !== 'authorization') headers.auth = tokens.accessToken;
+      if (config.header !== 'auth') headers.authorization = `Bearer ${tokens.accessToken}`;
+      if (config.clientId) headers['client-id'] = config.clientId;
+      Object.freeze(headers);
+      decision = Object.freeze({ headers, generation, retry: false });
+      retryDecision = Object.freeze({ headers, generation, retry: true });
+      settled = Promise.resolve(decision);
+    }
+    return decision;
+  };
+
+  const answer = async (
+    used: AuthDecision,
+    options: Parameters<EkaAuth['handleUnauthorized']>[1] = {},
+  ): Promise<UnauthorizedOutcome> => {
+    if (!used.headers) return PASS;
+    const details = { status: 401, requestId: options.requestId ?? undefined };
+    const final = source.finalUnauthorized?.(details);
+    if (final) {
+      reporter.emit({ type: 'failure', error: final });
+      return { action: 'fail', error: final };
+    }
+    const unauthorized = (): UnauthorizedOutcome => ({
+      action: 'fail',
+      error: new UnauthorizedError('UNAUTHORIZED', 'the API answered 401 again after a fresh token', details),
+    });
+    if (used.retry) {
+      if (used.generation === cycler.generation) {
+        strikes++;
+        struckGeneration = used.generation;
+        cooldownUntil = clock() + Math.min(config.cooldownMaxMs, config.cooldownBaseMs * 2 ** strikes);
+      }
+      return unauthorized();
+    }
+    const again = secondChances.has(used);
+    let finalRetry = again;
+    try {
+      if (used.generation === cycler.generation) {
+        if (struckGeneration === used.generation && clock() < cooldownUntil) return unauthorized();
+        finalRetry = again || !cycler.flight || cycler.flight.forced;
+        await cycler.ensure(options, used.generation);
+        if (cycler.adoptedFromStorage) finalRetry = again;
+      } else {
+        await cycler.ensure(options);
+      }
+    } catch (cause) {
+      return { action: 'fail', error: toAuthError(cause) };
+    }
+    if (options.replayable === false) {
+      return {
+        action: 'fail',
+        error: new NonReplayableBodyError(
+          'NON_REPLAYABLE_BODY',
+          'the request body is a stream and cannot be re-sent; the token was refreshed for the next call',
+          details,
+        ),
+      };
+    }
+    current();
+    if (finalRetry) return { action: 'retry', decision: retryDecision };
+    const secondChance: AuthDecision = Object.freeze({ ...decision });
+    secondChances.add(secondChance);
+    return { action: 'retry', decision: secondChance };
+  };
+
+  return {
+    authorize(url, options) {
+      if (!config.isAllowedUrl(url)) return NO_AUTH_PROMISE;
+      if (!cycler.fresh() || options?.signal?.aborted) return cycler.ensure(options ?? {}).then(current);
+      if (built !== cycler.generation) current();
+      return settled;
+    },
+    async handleUnauthorized(used, options) {
+      const outcome = await answer(used, options);
+      reporter.emit({
+        type: 'unauthorized',
+        action: outcome.action,
+        generation: used.generation,
+        code: outcome.action === 'fail' ? outcome.error.code : undefined,
+      });
+      return outcome;
+    },
+    reset() {
+      strikes = 0;
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import { StorageError } from './errors';
+import { MemoryStorage } from './MemoryStorage';
+import { parseStoredSession, toStoredSession } from './session';
+import type { TokenSet, TokenStorage } from './types';
+
+/** The session in storage, as the cycler sees it: never throws, never hands back garbage. */
+export interface SessionStore {
+  /** The stored session, `null` when absent, corrupt (warned) or unreadable (degraded). */
+  read(): Promise<TokenSet | null>;
+  /** Save tokens (`null` deletes). */
+  write(tokens: TokenSet | null): Promise<void>;
+  /** Run `fn` under the storage's cross-process lock (`shared`), or directly when it has none / it fails. */
+  locked<T>(fn: (shared: boolean) => Promise<T>, signal: AbortSignal): Promise<T>;
+  /** Be told of changes made elsewhere: a parsed session, or `null` for a deletion. */
+  subscribe(listener: (tokens: TokenSet | null) => void): void;
+  /** Stop listening for changes. */
+  dispose(): void;
+}
+
+/**
+ * Storage sync for one key: read/parse/write, corrupt values ignored with a warning, and any storage
+ * failure degrades this session to memory with one warning (never a crash, never a rejection).
+ */
+export function createSessionStore(
+  given: TokenStorage,
+  key: string,
+  warn: (message: string, cause?: unknown) => void,
+): SessionStore {
+  let storage = given;
+  let unsubscribe = () => {};
+  let degraded = false;
+  const degrade = (cause: unknown) => {
+    if (degraded) return;
+    degraded = true;
+    storage = new MemoryStorage();
+    unsubscribe();
+    warn(
+      'token storage failed; using memory for this session',
+      new StorageError('STORAGE_FAILURE', 'storage failed', { cause }),
+    );
+  };
+  return {
+    async read() {
+      let raw: unknown;
+      try {
+        raw = await storage.get(key);
+      } catch (cause) {
+        degrade(cause);
+        return null;
+      }
+      const parsed = parseStoredSession(raw);
+      if (raw != null && !parsed) warn('ignored a corrupt value in token storage');
+      return parsed;
+    },
+    async write(tokens) {
+      try {
+        await (tokens ? storage.set(key, toStoredSession(tokens)) : storage.delete(key));
+      } catch (cause) {
+        degrade(cause);
+      }
+    },
+    async locked(fn, signal) {
+      if (!storage.lock) return fn(false);
+      let entered = false;
+      try {
+        return await storage.lock(
+          key,
+          () => {
+            entered = true;
+            return fn(true);
+          },
+          { signal },
+        );
+      } catch (cause) {
+        // A failure inside `fn` is the caller's; a lock that cannot be taken degrades to memory.
+        if (entered || signal.aborted) throw cause;
+        degrade(cause);
+        return fn(false);
+      }
+    },
+    subscribe(listener) {
+      try {
+        unsubscribe =
+          storage.subscribe?.(key, (raw) => {
+            const tokens = parseStoredSession(raw);
+            // A corrupt value written elsewhere is ignored; an absent one is a logout.
+            if (tokens || raw == null) listener(tokens);
+          }) ?? unsubscribe;
+      } catch (cause) {
+        degrade(cause);
+      }
+    },
+    dispose: () => unsubscribe(),
+  };
+}
