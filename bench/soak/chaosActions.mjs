@@ -5,7 +5,8 @@
 // one refresh. A rejected refresh (`revokeRefreshTokens`) counts as one such fault: the core's
 // fallback login recovers from it. "Burst" actions add several consecutive failures, a 401 or Eka's
 // bad-credentials answer on refresh, a failing fallback login, and rejected credentials (which need
-// the app's `login()`: the soak's operator hook calls it).
+// the app's `login()`: the soak's operator hook calls it), and two revokes 0–40 ms apart (the tokens
+// the first one made the sessions fetch are revoked by the second).
 
 /** The transient failures of one token call (none of them says the credentials are wrong). */
 const TRANSIENT = [
@@ -86,8 +87,16 @@ const SINGLE_SHOT = [
   [10, latency],
 ];
 
+/** Revoke twice, 0–40 ms apart: the tokens issued by the refreshes the first revoke caused die at once. */
+async function revokeTwice(ctx) {
+  revokeAccess(ctx);
+  await new Promise((resolve) => setTimeout(resolve, ctx.random.int(0, 40)));
+  revokeAccess(ctx);
+}
+
 const BURST = [
   [10, revokeAccess],
+  [5, revokeTwice],
   [
     16,
     (ctx) =>
@@ -129,13 +138,18 @@ const BURST = [
   [6, latency],
 ];
 
+/** Only double revokes (a stress test of the 401 path, not of the token endpoint). */
+const REVOKES = [[1, revokeTwice]];
+
 /**
- * The weighted chaos actions of a phase: `'single'` (single-shot faults) or `'burst'`. Each action
+ * The weighted chaos actions of a phase: `'single'` (single-shot faults), `'burst'`, or `'revokes'`
+ * (nothing but two revokes 0–40 ms apart, again and again; reported, never asserted). Each action
  * is `(ctx) => void | Promise<void>` with `ctx = { control, stats, random, counts, liveSessions,
  * replace(slot), until(predicate), untilServed(), note(label) }`.
  */
 export function chaosActions(phase) {
   if (phase === 'single') return SINGLE_SHOT;
   if (phase === 'burst') return BURST;
+  if (phase === 'revokes') return REVOKES;
   throw new Error(`unknown soak phase ${phase}`);
 }

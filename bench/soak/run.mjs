@@ -1,7 +1,8 @@
 // Entry point of the long soak: `pnpm --filter @eka/bench soak` (builds the packages first).
 // Env: SOAK_SEED (default random, printed), SOAK_SECONDS (single-shot phase, default 120),
-// SOAK_BURST_SECONDS (burst phase, default half of SOAK_SECONDS). Prints the markdown report, writes
-// it to results/soak.md, and exits 1 when a check fails.
+// SOAK_BURST_SECONDS (other phases, default half of SOAK_SECONDS), SOAK_PHASES (default
+// `single,burst`; `revokes` is a third, opt-in phase). Prints the markdown report, writes it to
+// results/soak.md, and exits 1 when a check fails.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,12 +17,17 @@ const seconds = Number(process.env.SOAK_SECONDS ?? 120);
 const burstSeconds = Number(process.env.SOAK_BURST_SECONDS ?? Math.max(5, Math.round(seconds / 2)));
 if (!(seconds > 0) || !(burstSeconds > 0)) throw new Error('SOAK_SECONDS and SOAK_BURST_SECONDS must be > 0');
 
-console.error(`soak: seed ${seed}, ${seconds} s single-shot faults, then ${burstSeconds} s bursts`);
+console.error(
+  `soak: seed ${seed}; phases ${process.env.SOAK_PHASES ?? 'single,burst'}; ${seconds} s single, ${burstSeconds} s others`,
+);
 const onProgress = (line) => console.error(line);
-const results = [
-  await runSoak({ seed, seconds, phase: 'single', onProgress }),
-  await runSoak({ seed, seconds: burstSeconds, phase: 'burst', onProgress }),
-];
+const phases = (process.env.SOAK_PHASES ?? 'single,burst').split(',').map((phase) => phase.trim());
+const results = [];
+for (const phase of phases) {
+  results.push(
+    await runSoak({ seed, seconds: phase === 'single' ? seconds : burstSeconds, phase, onProgress }),
+  );
+}
 
 const checkLines = results.flatMap((result) =>
   soakChecks(result).map(

@@ -27,7 +27,7 @@ export const SOAK_DEFAULTS = Object.freeze({
   adapters: ADAPTERS,
   /** Seconds of load and chaos (the drain comes on top). */
   seconds: 20,
-  /** `'single'` (single-shot faults; the ≤ 1 % phase) or `'burst'`. */
+  /** `'single'` (single-shot faults; the ≤ 1 % phase), `'burst'` or `'revokes'` (see `chaosActions`). */
   phase: 'single',
   /** Requests in flight at once (closed loop). */
   concurrency: 8,
@@ -479,8 +479,8 @@ function summarise(raw) {
       metFault: met.length + metFailed,
       metFaultFailed: metFailed,
       metFaultFailureRate: met.length + metFailed ? metFailed / (met.length + metFailed) : 0,
-      addedP50Ms: round(quantileSorted(added, 0.5)),
-      addedP99Ms: round(quantileSorted(added, 0.99)),
+      addedP50Ms: added.length ? round(quantileSorted(added, 0.5)) : null,
+      addedP99Ms: added.length ? round(quantileSorted(added, 0.99)) : null,
       targetP99Ms: config.core.timeoutMs + config.core.backoff.baseMs,
     },
     chaos: {

@@ -2,14 +2,29 @@
 // calls against their bound, per adapter and per instance, and what the chaos did.
 import { ADAPTERS } from './createAdapterClients.mjs';
 
+const PHASE_NAMES = { single: 'single-shot faults', burst: 'bursts + rejections', revokes: 'double revokes' };
 const percent = (x) => `${(x * 100).toFixed(2)} %`;
 const row = (cells) => `| ${cells.join(' | ')} |`;
 const table = (header, rows) => [row(header), row(header.map(() => '---')), ...rows.map(row)].join('\n');
 
+/** The environment that reruns these phases with the same seed and durations. */
+function replay(results) {
+  const single = results.find((r) => r.phase === 'single');
+  const other = results.find((r) => r.phase !== 'single');
+  return [
+    `SOAK_SEED=${results[0].seed}`,
+    single && `SOAK_SECONDS=${single.seconds}`,
+    other && `SOAK_BURST_SECONDS=${other.seconds}`,
+    `SOAK_PHASES=${results.map((r) => r.phase).join(',')}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
 /**
  * Render soak results (from `runSoak`, one per phase) as markdown.
  *
- * @param results the phases, in order (`single` first, then `burst`).
+ * @param results the phases, in the order they ran (`single`, `burst`, optionally `revokes`).
  * @param meta optional `{ title, lines }`: the heading, and lines printed above the tables.
  */
 export function soakMarkdown(results, meta = {}) {
@@ -19,7 +34,7 @@ export function soakMarkdown(results, meta = {}) {
   for (const line of meta.lines ?? []) lines.push(line);
   const first = results[0];
   lines.push(
-    `Seed \`${first.seed}\` (replay: \`SOAK_SEED=${first.seed} SOAK_SECONDS=${first.seconds}\`). ` +
+    `Seed \`${first.seed}\` (replay: \`${replay(results)}\`). ` +
       `Access tokens live ${first.config.accessTokenTtlSec} s; core \`${JSON.stringify(first.config.core)}\`; ` +
       `${first.config.concurrency} requests in flight.`,
     '',
@@ -42,7 +57,7 @@ export function soakMarkdown(results, meta = {}) {
         'added latency p50 / p99 (target p99)',
       ],
       results.map((r) => [
-        r.phase === 'single' ? 'single-shot faults' : 'bursts + rejections',
+        PHASE_NAMES[r.phase] ?? r.phase,
         r.seconds,
         r.requests,
         r.failed,
@@ -54,7 +69,7 @@ export function soakMarkdown(results, meta = {}) {
         r.unhandled.length,
         `${r.tokenCalls.total} (≤ ${r.tokenCalls.bound})`,
         r.refreshTokensReused,
-        `${r.latency.addedP50Ms} / ${r.latency.addedP99Ms} ms (≤ ${r.latency.targetP99Ms} ms)`,
+        `${r.latency.addedP50Ms ?? '–'} / ${r.latency.addedP99Ms ?? '–'} ms (≤ ${r.latency.targetP99Ms} ms)`,
       ]),
     ),
     '',
