@@ -39,10 +39,14 @@ const counters = (stats: GatewayStats) => ({
   reused: stats.refreshes.reused,
 });
 
+/** The demo's patience for the next token attempt during an outage (short, so the outage step is quick). */
+const MAX_WAIT_MS = 600;
+
 /**
  * The demo: one gateway emulator with short token lifetimes; each adapter in turn goes through login,
  * a concurrent burst, proactive refresh, a server-side revoke with concurrent 401s, a rejected
- * refresh token with fallback login, and an outage with back-off and recovery. Every step states
+ * refresh token with fallback login, a single token-endpoint blip (invisible), and an outage with
+ * back-off and recovery. Every step states
  * its expectation; the run is `ok` only if all hold.
  */
 export async function runDemo(options: DemoOptions): Promise<{ ok: boolean; summaries: AdapterSummary[] }> {
@@ -111,6 +115,8 @@ async function driveAdapter(
     baseUrl: gateway.url,
     header: 'both',
     backoff: { baseMs: 300, maxMs: 2_000 },
+    // How long a request waits for the next attempt while the gateway is down (default 30 s).
+    maxWaitMs: MAX_WAIT_MS,
     onEvent: () => {},
   });
   let previous: AuthState = auth.state;
@@ -240,9 +246,21 @@ async function driveAdapter(
     expect(delta().logins - logins === 1, 'exactly one fallback login');
     return 'refresh rejected (401) → login → 200';
   });
-  await step('gateway outage: typed transient error, back-off, then recovery', async () => {
+  await step('one 503 from the token endpoint: retried inside the refresh, the caller never sees it', async () => {
     gateway.control.revokeAllAccessTokens();
     gateway.control.failNext('refresh', 1, { status: 503 });
+    const failures = gateway.stats.injectedFailures;
+    const response = await call();
+    expect(response.status === 200, 'the call succeeds');
+    expect(gateway.stats.injectedFailures === failures + 1, 'the 503 was served');
+    // The refresh token presented to the failed call is never presented again: the retry logs in.
+    return '401 → refresh 503 → retried at once (login) → 200';
+  });
+  await step('gateway outage: requests wait out the back-off, then a typed transient error; recovery', async () => {
+    gateway.control.revokeAllAccessTokens();
+    gateway.control.failNext('refresh', 1, { status: 503 });
+    gateway.control.failNext('login', 5, { status: 503 });
+    const tokenCalls = gateway.stats.tokenEndpointCalls;
     let waitMs = 0;
     try {
       await call();
@@ -253,10 +271,20 @@ async function driveAdapter(
       waitMs = Math.round(error.retryAfterMs ?? 0);
       out(`    ${stamp()} ${s.yellow('!')} ${error.name}: ${error.message} — next try in ${waitMs} ms`);
     }
-    await sleep(waitMs + 20);
-    const response = await call();
-    expect(response.status === 200, 'the call after the back-off succeeds');
-    return 'recovered after the back-off';
+    const spent = gateway.stats.tokenEndpointCalls - tokenCalls;
+    expect(spent <= 6, `token calls on the back-off schedule (${spent}), not one per request`);
+    // The gateway comes back once the injected failures are used up; a later call recovers.
+    for (let tries = 1; ; tries++) {
+      await sleep(waitMs + 20);
+      try {
+        expect((await call()).status === 200, 'the call after the back-off succeeds');
+        break;
+      } catch (error) {
+        if (tries >= 3 || !isEkaAuthError(error, 'TRANSIENT')) throw error;
+        waitMs = Math.round(error.retryAfterMs ?? 0);
+      }
+    }
+    return `${spent} token calls while it waited ${MAX_WAIT_MS} ms at most; recovered after the back-off`;
   });
   const d = delta();
   summary.logins = d.logins;

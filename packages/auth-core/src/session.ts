@@ -24,29 +24,20 @@ export function toStoredSession(tokens: TokenSet): StoredSession {
   return { v: 1, ...tokens };
 }
 
-const optionalNumber = (value: unknown) => value === undefined || Number.isFinite(value);
-
 /** Validate a stored value (possibly a JSON string); `null` for absent or corrupt data. */
 export function parseStoredSession(raw: unknown): TokenSet | null {
   let value: any = raw;
-  if (typeof raw === 'string') {
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      return null;
-    }
-  }
-  if (
-    value?.v !== 1 ||
-    typeof value.accessToken !== 'string' ||
-    !value.accessToken ||
-    !(value.refreshToken === undefined || typeof value.refreshToken === 'string') ||
-    !optionalNumber(value.expiresAt) ||
-    !optionalNumber(value.refreshExpiresAt) ||
-    !optionalNumber(value.obtainedAt)
-  ) {
+  try {
+    if (typeof raw === 'string') value = JSON.parse(raw);
+  } catch {
     return null;
   }
-  const { accessToken, refreshToken, expiresAt, refreshExpiresAt, obtainedAt } = value;
-  return { accessToken, refreshToken, expiresAt, refreshExpiresAt, obtainedAt };
+  const { accessToken, refreshToken, expiresAt, refreshExpiresAt, obtainedAt } = value ?? {};
+  return value?.v === 1 &&
+    accessToken &&
+    typeof accessToken === 'string' &&
+    (refreshToken === undefined || typeof refreshToken === 'string') &&
+    [expiresAt, refreshExpiresAt, obtainedAt].every((n) => n === undefined || Number.isFinite(n))
+    ? { accessToken, refreshToken, expiresAt, refreshExpiresAt, obtainedAt }
+    : null;
 }

@@ -12,11 +12,26 @@ import type {
 const RELEASE =
   "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) " +
   "redis.call('publish', ARGV[2], '1') return 1 end return 0";
+/**
+ * Stores a value and publishes it. KEYS[1] value; ARGV json, channel, SET options (PX ms, NX). One
+ * script, so every message about a key leaves from the node that holds the key: in a cluster,
+ * messages sent from different nodes may overtake each other (a logout before the login).
+ */
+const SET_AND_PUBLISH =
+  "if redis.call('set',KEYS[1],ARGV[1],unpack(ARGV,3)) then redis.call('publish',ARGV[2],ARGV[1]) return 1 end return 0";
+/** Deletes a value and publishes `null`. KEYS[1] value; ARGV channel. */
+const DELETE_AND_PUBLISH = "redis.call('del',KEYS[1]) redis.call('publish',ARGV[1],'null') return 1";
 /** Extends the lock only for its holder. KEYS[1] lock; ARGV token, ttl. */
 const RENEW =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0";
 
 const noop = () => {};
+/** A callback of the user's may be async: a promise it returns must not end up rejected and unhandled. */
+const settle = (result: unknown) => {
+  if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+    (result as PromiseLike<unknown>).then(undefined, noop);
+  }
+};
 
 /**
  * Token storage on Redis for a fleet of processes sharing one Eka session, built on the client you
@@ -29,8 +44,11 @@ const noop = () => {};
  *   the holder runs, released by a script that deletes it only for the holder and publishes on
  *   `<key>:unlocked`, which wakes the waiters; they then re-read and adopt the stored token.
  * - **Changes**: every `set` publishes the value and every `delete` publishes `null` on
- *   `<key>:changed`, read by a duplicate connection in subscriber mode, so a logout anywhere is seen
- *   everywhere.
+ *   `<key>:changed` (from the script that writes the key, so that in a cluster all messages about a key
+ *   leave from its master, in order), read by a duplicate connection in subscriber mode, so a logout
+ *   anywhere is seen everywhere.
+ * - **Cluster**: an ioredis `Cluster` or a node-redis `createCluster()` works as is: every command
+ *   touches one key (no hash tags needed), and classic pub/sub reaches every node.
  * - **Redis down or slow**: no method ever rejects into the core (which would drop to memory for
  *   good). Commands are bounded by `commandTimeoutMs`; on a failure the storage warns once, serves
  *   from memory with an in-process lock, checks every `retryIntervalMs`, and when Redis is back it
@@ -54,6 +72,9 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
   }
   const clock = options.clock ?? Date.now;
   const local = createLocalLocks();
+  // A client emitting 'error' without a listener throws (node-redis 4) or logs each reconnect attempt
+  // (ioredis): the outage is reported once, by the commands that fail, and this keeps it from crashing.
+  const stopWatchingErrors = driver.onError(noop);
 
   /** Last JSON text seen per key (`null` = absent): what memory serves while Redis is down. */
   const known = new Map<string, string | null>();
@@ -75,7 +96,7 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     const warning: RedisStorageWarning = { code, message };
     if (cause !== undefined) warning.error = new StorageError('STORAGE_FAILURE', describe(cause));
     try {
-      (options.onWarning ?? ((w) => console.warn(`[@eka/auth-storage-redis] ${w.message}`)))(warning);
+      settle((options.onWarning ?? ((w) => console.warn(`[@eka/auth-storage-redis] ${w.message}`)))(warning));
     } catch {
       // A throwing warning handler must not break the storage.
     }
@@ -110,7 +131,7 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
   const schedule = () => {
     clearTimeout(probe);
     if (closed) return;
-    probe = setTimeout(check, retryIntervalMs);
+    probe = setTimeout(() => check().catch(noop), retryIntervalMs);
     (probe as any).unref?.();
   };
   let checking: Promise<void> | undefined;
@@ -133,13 +154,8 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
   const resync = async () => {
     for (const key of [...dirty]) {
       dirty.delete(key);
-      const n = names(key);
       const text = known.get(key) ?? null;
-      if (text === null) {
-        await Promise.all([run(['DEL', n.data]), run(['PUBLISH', n.changed, 'null'])]);
-      } else if ((await run(['SET', n.data, text, 'NX', ...expiry(text)])) === 'OK') {
-        await run(['PUBLISH', n.changed, text]);
-      }
+      await (text === null ? remove(key) : store(key, text, 'NX'));
     }
     if (resubscribe) await bounded(reopenSubscriber());
     for (const key of listeners.keys()) {
@@ -155,6 +171,16 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     const until = value.refreshToken ? (value.refreshExpiresAt ?? value.expiresAt) : value.expiresAt;
     if (typeof until !== 'number' || !Number.isFinite(until)) return [];
     return ['PX', String(Math.max(1_000, Math.ceil(until - clock())))];
+  };
+  /** SET (with its TTL, and NX when asked) and publish the value on `<key>:changed`, in one script. */
+  const store = (key: string, text: string, ...nx: ['NX'] | []) => {
+    const n = names(key);
+    return run(['EVAL', SET_AND_PUBLISH, '1', n.data, text, n.changed, ...expiry(text), ...nx]);
+  };
+  /** DEL and publish `null` on `<key>:changed`, in one script. */
+  const remove = (key: string) => {
+    const n = names(key);
+    return run(['EVAL', DELETE_AND_PUBLISH, '1', n.data, n.changed]);
   };
 
   // ---- pub/sub -----------------------------------------------------------------------------------
@@ -176,7 +202,7 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     const value = parse(text);
     for (const listener of [...(listeners.get(key) ?? [])]) {
       try {
-        listener(value);
+        settle(listener(value));
       } catch {
         // The core's listener does not throw; a foreign one must not break delivery to the others.
       }
@@ -191,7 +217,7 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     resubscribeTimer = setTimeout(() => {
       resubscribeTimer = undefined;
       resubscribeDelayMs = Math.min(resubscribeDelayMs * 2, 60_000);
-      if (up && driver.isReady()) void reopenSubscriber();
+      if (up && driver.isReady()) reopenSubscriber().catch(noop);
       else resubscribeSoon();
     }, resubscribeDelayMs);
     (resubscribeTimer as any).unref?.();
@@ -207,6 +233,7 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
       resubscribeSoon();
       return false;
     };
+    if (closed) return Promise.resolve(false); // never a new connection after close()
     try {
       subscriber ??= driver.subscriber(onMessage, noop);
       return subscriber.subscribe(channel).then(() => true, failed);
@@ -233,16 +260,16 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     const current = subscriber;
     if (channels.size === 0) {
       subscriber = undefined;
-      void current?.close().catch(noop);
+      current?.close().catch(noop);
     } else {
-      void current?.unsubscribe(channel).catch(noop);
+      current?.unsubscribe(channel).catch(noop);
     }
   };
   const reopenSubscriber = async () => {
     resubscribe = false;
     const old = subscriber;
     subscriber = undefined;
-    void old?.close().catch(noop);
+    old?.close().catch(noop);
     for (const [channel, entry] of channels) entry.ready = subscribeChannel(channel);
     const results = await Promise.all([...channels.values()].map((entry) => entry.ready));
     if (results.every(Boolean)) resubscribeDelayMs = retryIntervalMs;
@@ -364,9 +391,8 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
       const text = JSON.stringify(value);
       known.set(key, text);
       if (up) {
-        const n = names(key);
         try {
-          await Promise.all([run(['SET', n.data, text, ...expiry(text)]), run(['PUBLISH', n.changed, text])]);
+          await store(key, text);
           return;
         } catch (cause) {
           down(cause);
@@ -378,9 +404,8 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     async delete(key) {
       known.set(key, null);
       if (up) {
-        const n = names(key);
         try {
-          await Promise.all([run(['DEL', n.data]), run(['PUBLISH', n.changed, 'null'])]);
+          await remove(key);
           return;
         } catch (cause) {
           down(cause);
@@ -409,9 +434,9 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
       if (!set) {
         listeners.set(key, (set = new Set()));
         const n = names(key);
-        void retain(n.changed, key, false);
+        retain(n.changed, key, false).catch(noop);
         // Kept while someone listens, so lock waiters never pay for a SUBSCRIBE.
-        if (wakeOnRelease) void retain(n.unlocked, key, true);
+        if (wakeOnRelease) retain(n.unlocked, key, true).catch(noop);
       }
       const mine = (value: unknown) => listener(value);
       set.add(mine);
@@ -425,6 +450,7 @@ export function redisStorage(client: unknown, options: RedisStorageOptions = {})
     },
     async close() {
       closed = true;
+      stopWatchingErrors();
       clearTimeout(probe);
       clearTimeout(resubscribeTimer);
       listeners.clear();
@@ -452,10 +478,14 @@ function parse(text: string | null): unknown {
  * ("…with args beginning with…"), so only their first word (`ERR`, `WRONGTYPE`, `NOAUTH`…) is kept.
  */
 function describe(cause: unknown): string {
-  const error = cause as { name?: string; message?: string; code?: string } | undefined;
-  const message = typeof error?.message === 'string' ? error.message : String(cause);
-  if (isReplyError(cause)) return `Redis answered ${message.split(/\s/, 1)[0]}`;
-  return (error?.code ? `${error.code}: ` : '') + message.slice(0, 200);
+  try {
+    const error = cause as { name?: string; message?: string; code?: string } | undefined;
+    const message = typeof error?.message === 'string' ? error.message : String(cause);
+    if (isReplyError(cause)) return `Redis answered ${message.split(/\s/, 1)[0]}`;
+    return (error?.code ? `${error.code}: ` : '') + message.slice(0, 200);
+  } catch {
+    return 'an error that cannot be described'; // a getter or toString that throws
+  }
 }
 
 /** An error answered by Redis itself (as opposed to a connection failure or a timeout). */

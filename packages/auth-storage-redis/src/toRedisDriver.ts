@@ -14,6 +14,8 @@ export interface RedisDriver {
   command(args: string[]): Promise<unknown>;
   /** True when the client says its connection is up (a hint: commands may still fail). */
   isReady(): boolean;
+  /** Add an 'error' listener to the client (not replacing any of its own); returns its removal. */
+  onError(listener: (error: unknown) => void): () => void;
   /** A new connection for pub/sub; `onMessage` gets every message of its channels. */
   subscriber(
     onMessage: (channel: string, message: string) => void,
@@ -22,15 +24,17 @@ export interface RedisDriver {
 }
 
 /**
- * Recognise an ioredis (`Redis`, v5+) or node-redis (`redis`/`@redis/client`, v4+) client by duck
- * typing, so neither library is imported (both are optional peers).
+ * Recognise an ioredis (`Redis` or `Cluster`, v5+) or node-redis (`createClient()` or
+ * `createCluster()`, `redis`/`@redis/client` v4+) client by duck typing, so neither library is
+ * imported (both are optional peers). An ioredis `Cluster` routes `call()` by key itself.
  *
  * @throws {ConfigError} when `client` is neither.
  */
 export function toRedisDriver(client: unknown): RedisDriver {
   const c = client as any;
   if (c && typeof c.sendCommand === 'function' && 'isOpen' in c && typeof c.duplicate === 'function') {
-    return nodeRedisDriver(c);
+    // A cluster (`createCluster()`) routes each command by its first key; a client takes the args only.
+    return typeof c.getSlotRandomNode === 'function' ? nodeRedisClusterDriver(c) : nodeRedisDriver(c);
   }
   if (
     c &&
@@ -51,6 +55,7 @@ function ioredisDriver(client: any): RedisDriver {
     kind: 'ioredis',
     command: ([name, ...args]) => client.call(name, ...args),
     isReady: () => client.status === 'ready',
+    onError: (listener) => listen(client, listener),
     subscriber(onMessage, onError) {
       const connection = client.duplicate();
       connection.on('message', onMessage);
@@ -69,26 +74,81 @@ function nodeRedisDriver(client: any): RedisDriver {
     kind: 'node-redis',
     command: (args) => client.sendCommand(args),
     isReady: () => client.isReady === true,
-    subscriber(onMessage, onError) {
-      const connection = client.duplicate();
-      connection.on('error', onError);
-      // node-redis needs an explicit connect(); it reconnects and re-subscribes by itself afterwards.
-      const connected: Promise<void> = connection.connect().then(() => undefined);
-      connected.catch(onError);
-      return {
-        async subscribe(channel) {
-          await connected;
-          await connection.subscribe(channel, (message: string) => onMessage(channel, message));
-        },
-        async unsubscribe(channel) {
-          await connected;
-          await connection.unsubscribe(channel);
-        },
-        async close() {
-          // Also ends a connect() still retrying while Redis is down.
-          if (connection.isOpen) await (connection.destroy ?? connection.disconnect).call(connection);
-        },
-      };
+    onError: (listener) => listen(client, listener),
+    subscriber: (onMessage, onError) => nodeRedisSubscriber(client, onMessage, onError),
+  };
+}
+
+/**
+ * node-redis `createCluster()`: `sendCommand(firstKey, isReadonly, args)` sends to the master of the
+ * first key's slot (a random node for keyless commands such as PING). `isReady` exists from v6 on;
+ * before that only `isOpen` tells anything.
+ */
+function nodeRedisClusterDriver(cluster: any): RedisDriver {
+  return {
+    kind: 'node-redis',
+    command: (args) => cluster.sendCommand(firstKey(args), false, args),
+    isReady: () => ('isReady' in cluster ? cluster.isReady : cluster.isOpen) === true,
+    onError: (listener) => listen(cluster, listener),
+    // Classic SUBSCRIBE on one node of the duplicate: a classic PUBLISH reaches every node.
+    subscriber: (onMessage, onError) => nodeRedisSubscriber(cluster, onMessage, onError),
+  };
+}
+
+/** One 'error' listener per client, however many storages use it (no MaxListenersExceededWarning). */
+const errorWatches = new WeakMap<object, { users: number; listener: (error: unknown) => void }>();
+
+/** `emitter.on('error', listener)`, shared by the storages of one client, undone when the last one stops. */
+function listen(emitter: any, listener: (error: unknown) => void): () => void {
+  if (typeof emitter?.on !== 'function') return () => {};
+  let watch = errorWatches.get(emitter);
+  if (!watch) {
+    watch = { users: 0, listener };
+    errorWatches.set(emitter, watch);
+    emitter.on('error', listener);
+  }
+  watch.users++;
+  let stopped = false;
+  return () => {
+    if (stopped || !watch) return;
+    stopped = true;
+    if (--watch.users > 0) return;
+    errorWatches.delete(emitter);
+    emitter.off?.('error', watch.listener);
+  };
+}
+
+/** The key a command touches, for cluster routing (the storage only sends these commands). */
+function firstKey(args: string[]): string | undefined {
+  const name = args[0]?.toUpperCase();
+  if (name === 'EVAL' || name === 'EVALSHA') return Number(args[2]) > 0 ? args[3] : undefined;
+  if (name === 'PING') return undefined;
+  return args[1]; // GET, SET, DEL, PEXPIRE…: the key; PUBLISH: the channel (any node would do)
+}
+
+/** A duplicate connection (client or cluster) in subscriber mode. */
+function nodeRedisSubscriber(
+  client: any,
+  onMessage: (channel: string, message: string) => void,
+  onError: (error: unknown) => void,
+): RedisSubscriber {
+  const connection = client.duplicate();
+  connection.on('error', onError);
+  // node-redis needs an explicit connect(); it reconnects and re-subscribes by itself afterwards.
+  const connected: Promise<void> = connection.connect().then(() => undefined);
+  connected.catch(onError);
+  return {
+    async subscribe(channel) {
+      await connected;
+      await connection.subscribe(channel, (message: string) => onMessage(channel, message));
+    },
+    async unsubscribe(channel) {
+      await connected;
+      await connection.unsubscribe(channel);
+    },
+    async close() {
+      // Also ends a connect() still retrying while Redis is down.
+      if (connection.isOpen) await (connection.destroy ?? connection.disconnect).call(connection);
     },
   };
 }

@@ -1,8 +1,9 @@
-import { Redis } from 'ioredis';
-import { Redis as Redis6 } from 'ioredis-6';
-import { createClient as createClient5 } from 'redis';
-import { createClient as createClient4 } from 'redis-4';
-import { createClient as createClient6 } from 'redis-6';
+import { Cluster, Redis } from 'ioredis';
+import { Cluster as Cluster6, Redis as Redis6 } from 'ioredis-6';
+import { createClient as createClient5, createCluster as createCluster5 } from 'redis';
+import { createClient as createClient4, createCluster as createCluster4 } from 'redis-4';
+import { createClient as createClient6, createCluster as createCluster6 } from 'redis-6';
+import type { RedisClusterNode } from './redisCluster';
 
 /** A way to make a connected Redis client, as an app would, plus how to close it. */
 export interface ClientKind {
@@ -48,6 +49,56 @@ export const CLIENT_KINDS: readonly ClientKind[] = [
   nodeRedis('node-redis 6', createClient6),
 ];
 
+/** A way to make a connected Redis Cluster client from the cluster's nodes, plus how to close it. */
+export interface ClusterKind {
+  name: string;
+  create(nodes: readonly RedisClusterNode[]): Promise<unknown>;
+  close(client: unknown): Promise<void>;
+}
+
+const ioredisCluster = (name: string, Client: typeof Cluster | typeof Cluster6): ClusterKind => ({
+  name,
+  async create(nodes) {
+    const client = new Client(
+      nodes.map(({ host, port }) => ({ host, port })),
+      {
+        clusterRetryStrategy: () => 100,
+        redisOptions: { maxRetriesPerRequest: 2 },
+      },
+    );
+    client.on('error', noop);
+    return client;
+  },
+  async close(client) {
+    (client as Cluster).disconnect();
+  },
+});
+
+const nodeRedisCluster = (name: string, createCluster: (options: any) => any): ClusterKind => ({
+  name,
+  async create(nodes) {
+    const cluster = createCluster({
+      rootNodes: nodes.map(({ url }) => ({ url })),
+      defaults: { socket: { reconnectStrategy: () => 100 } },
+    });
+    cluster.on('error', noop);
+    await cluster.connect();
+    return cluster;
+  },
+  async close(cluster: any) {
+    if (cluster.isOpen) await (cluster.destroy ?? cluster.disconnect).call(cluster);
+  },
+});
+
+/** Every cluster client the storage is tested with: the same libraries and majors as {@link CLIENT_KINDS}. */
+export const CLUSTER_KINDS: readonly ClusterKind[] = [
+  ioredisCluster('ioredis 5 Cluster', Cluster),
+  ioredisCluster('ioredis 6 Cluster', Cluster6),
+  nodeRedisCluster('node-redis 4 createCluster', createCluster4),
+  nodeRedisCluster('node-redis 5 createCluster', createCluster5),
+  nodeRedisCluster('node-redis 6 createCluster', createCluster6),
+];
+
 /** A plain ioredis connection for looking at (and tampering with) Redis directly in tests. */
 export function rawRedis(url: string): Redis {
   const client = new Redis(url, { retryStrategy: () => 100 });
@@ -65,4 +116,32 @@ export async function until(check: () => unknown, timeoutMs = 5_000, what = 'con
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
+}
+
+/** What reached the process-level handlers: the things that kill a Node process without them. */
+export interface EscapeRecorder {
+  readonly rejections: unknown[];
+  readonly exceptions: unknown[];
+  /** Lets pending rejections surface (they are reported after the microtask queue drains), then stops recording. */
+  stop(): Promise<void>;
+}
+
+/** Record every `unhandledRejection` and `uncaughtException` of this process from now on. */
+export function recordEscapes(): EscapeRecorder {
+  const rejections: unknown[] = [];
+  const exceptions: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+  const onException = (error: unknown) => exceptions.push(error);
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  return {
+    rejections,
+    exceptions,
+    async stop() {
+      await sleep(100);
+      await new Promise((resolve) => setImmediate(resolve));
+      process.off('unhandledRejection', onRejection);
+      process.off('uncaughtException', onException);
+    },
+  };
 }

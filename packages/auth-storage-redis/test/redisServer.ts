@@ -17,13 +17,13 @@ const MISSING =
   'redis-server is not installed, and these tests need a real one. Install it with: apt-get install -y redis-server';
 
 /** Throws a clear error when `redis-server` is not on the PATH. Never skips. */
-function requireRedisServer(): void {
+export function requireRedisServer(): void {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) throw new Error(MISSING);
 }
 
 /** A free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -68,9 +68,14 @@ export async function startRedisServer(): Promise<RedisServer> {
   };
 }
 
-function launch(port: number): Promise<ChildProcess> {
+/**
+ * Spawn `redis-server [configFile]` on `port` without persistence (plus `extraArgs`, which override
+ * the file) and resolve once it accepts connections.
+ */
+export function launch(port: number, extraArgs: string[] = [], configFile?: string): Promise<ChildProcess> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  const child = spawn('redis-server', [...args, '--protected-mode', 'no'], {
+  const file = configFile ? [configFile] : [];
+  const child = spawn('redis-server', [...file, ...args, '--protected-mode', 'no', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {

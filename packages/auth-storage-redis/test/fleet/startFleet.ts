@@ -20,7 +20,15 @@ export type FleetEvent = { member: number; at: number } & (
 
 export interface FleetOptions {
   size: number;
-  redisUrl: string;
+  /** A single Redis; or give `clusterNodes`. */
+  redisUrl?: string;
+  /** The nodes of a Redis Cluster: members then connect with ioredis `Cluster` / node-redis `createCluster`. */
+  clusterNodes?: readonly { host: string; port: number; url: string }[];
+  /**
+   * The client package of member i, cycled: `'ioredis'`, `'ioredis-6'` (ioredis), `'redis'`,
+   * `'redis-6'` (node-redis). Default `['ioredis', 'redis']`.
+   */
+  clients?: readonly string[];
   gateway: EkaGateway;
   /** Redis key prefix, unique per test. */
   prefix: string;
@@ -50,7 +58,7 @@ export interface Fleet {
 }
 
 /**
- * Fork `size` worker processes, alternating ioredis and node-redis clients, each with its own
+ * Fork `size` worker processes, alternating ioredis and node-redis clients (by default), each with its own
  * EkaAuth over the built dist; resolves once all are connected and subscribed.
  */
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
@@ -66,11 +74,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   for (let member = 0; member < options.size; member++) {
     const config = {
       redisUrl: options.redisUrl,
+      clusterNodes: options.clusterNodes,
       gatewayUrl: options.gateway.url,
       clientId: options.gateway.credentials.clientId,
       clientSecret: options.gateway.credentials.clientSecret,
       prefix: options.prefix,
-      client: member % 2 === 0 ? 'ioredis' : 'node-redis',
+      client: (options.clients ?? ['ioredis', 'redis'])[member % (options.clients?.length ?? 2)],
       skewMs: options.skewsMs?.[member % options.skewsMs.length] ?? 0,
       lockTtlMs: options.lockTtlMs,
       commandTimeoutMs: options.commandTimeoutMs,

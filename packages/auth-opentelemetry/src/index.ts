@@ -1,0 +1,2 @@
+export { type InstrumentEkaAuthOptions, instrumentEkaAuth } from './instrumentEkaAuth';
+export { attributeNames, metricNames } from './metricNames';
