@@ -246,46 +246,52 @@ async function driveAdapter(
     expect(delta().logins - logins === 1, 'exactly one fallback login');
     return 'refresh rejected (401) → login → 200';
   });
-  await step('one 503 from the token endpoint: retried inside the refresh, the caller never sees it', async () => {
-    gateway.control.revokeAllAccessTokens();
-    gateway.control.failNext('refresh', 1, { status: 503 });
-    const failures = gateway.stats.injectedFailures;
-    const response = await call();
-    expect(response.status === 200, 'the call succeeds');
-    expect(gateway.stats.injectedFailures === failures + 1, 'the 503 was served');
-    // The refresh token presented to the failed call is never presented again: the retry logs in.
-    return '401 → refresh 503 → retried at once (login) → 200';
-  });
-  await step('gateway outage: requests wait out the back-off, then a typed transient error; recovery', async () => {
-    gateway.control.revokeAllAccessTokens();
-    gateway.control.failNext('refresh', 1, { status: 503 });
-    gateway.control.failNext('login', 5, { status: 503 });
-    const tokenCalls = gateway.stats.tokenEndpointCalls;
-    let waitMs = 0;
-    try {
-      await call();
-      throw new Error('expected the call to fail during the outage');
-    } catch (error) {
-      if (!isEkaAuthError(error, 'TRANSIENT'))
-        throw new Error(`expected a TransientError, got ${String(error)}`);
-      waitMs = Math.round(error.retryAfterMs ?? 0);
-      out(`    ${stamp()} ${s.yellow('!')} ${error.name}: ${error.message} — next try in ${waitMs} ms`);
-    }
-    const spent = gateway.stats.tokenEndpointCalls - tokenCalls;
-    expect(spent <= 6, `token calls on the back-off schedule (${spent}), not one per request`);
-    // The gateway comes back once the injected failures are used up; a later call recovers.
-    for (let tries = 1; ; tries++) {
-      await sleep(waitMs + 20);
+  await step(
+    'one 503 from the token endpoint: retried inside the refresh, the caller never sees it',
+    async () => {
+      gateway.control.revokeAllAccessTokens();
+      gateway.control.failNext('refresh', 1, { status: 503 });
+      const failures = gateway.stats.injectedFailures;
+      const response = await call();
+      expect(response.status === 200, 'the call succeeds');
+      expect(gateway.stats.injectedFailures === failures + 1, 'the 503 was served');
+      // The refresh token presented to the failed call is never presented again: the retry logs in.
+      return '401 → refresh 503 → retried at once (login) → 200';
+    },
+  );
+  await step(
+    'gateway outage: requests wait out the back-off, then a typed transient error; recovery',
+    async () => {
+      gateway.control.revokeAllAccessTokens();
+      gateway.control.failNext('refresh', 1, { status: 503 });
+      gateway.control.failNext('login', 5, { status: 503 });
+      const tokenCalls = gateway.stats.tokenEndpointCalls;
+      let waitMs = 0;
       try {
-        expect((await call()).status === 200, 'the call after the back-off succeeds');
-        break;
+        await call();
+        throw new Error('expected the call to fail during the outage');
       } catch (error) {
-        if (tries >= 3 || !isEkaAuthError(error, 'TRANSIENT')) throw error;
+        if (!isEkaAuthError(error, 'TRANSIENT'))
+          throw new Error(`expected a TransientError, got ${String(error)}`);
         waitMs = Math.round(error.retryAfterMs ?? 0);
+        out(`    ${stamp()} ${s.yellow('!')} ${error.name}: ${error.message} — next try in ${waitMs} ms`);
       }
-    }
-    return `${spent} token calls while it waited ${MAX_WAIT_MS} ms at most; recovered after the back-off`;
-  });
+      const spent = gateway.stats.tokenEndpointCalls - tokenCalls;
+      expect(spent <= 6, `token calls on the back-off schedule (${spent}), not one per request`);
+      // The gateway comes back once the injected failures are used up; a later call recovers.
+      for (let tries = 1; ; tries++) {
+        await sleep(waitMs + 20);
+        try {
+          expect((await call()).status === 200, 'the call after the back-off succeeds');
+          break;
+        } catch (error) {
+          if (tries >= 3 || !isEkaAuthError(error, 'TRANSIENT')) throw error;
+          waitMs = Math.round(error.retryAfterMs ?? 0);
+        }
+      }
+      return `${spent} token calls while it waited ${MAX_WAIT_MS} ms at most; recovered after the back-off`;
+    },
+  );
   const d = delta();
   summary.logins = d.logins;
   summary.refreshes = d.refreshes;

@@ -8,12 +8,18 @@ import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConf
  */
 const KEY = '__ekaAuth';
 
+/** What token headers read as in every object a request leaves behind. */
+const REDACTED = '[redacted]';
+
 /** What one request carries from its first attempt to its re-send. Mutated in place. */
 interface State {
   /** The decision of the attempt in flight. */
   decision: AuthDecision;
-  /** True once the attempt in flight is our one re-send. */
-  retry: boolean;
+  /** True while our one re-send is on its way; any other send of this config (axios-retry, yours) starts afresh. */
+  resend: boolean;
+  /** The caller's own `timeout` and `beforeRedirect`, kept for a config that is sent again. */
+  timeout?: number;
+  user?: unknown;
   /** A redirect hop left the allowed origins: the token is gone for good and a 401 is not ours. */
   left: boolean;
   /** The caller's signal, bounded by the request's `timeout` when it has one. */
@@ -53,10 +59,12 @@ const isStream = (data: any) => typeof data?.pipe === 'function' || typeof data?
  * @returns `detach()`, which removes both interceptors (idempotent; a no-op after `clear()`).
  * @throws EkaAuthError subclasses (`code`) through the request promise: UNAUTHORIZED,
  *   LONG_LIVED_TOKEN_REJECTED, NON_REPLAYABLE_BODY, CREDENTIALS_REJECTED, TRANSIENT, TIMEOUT, ABORTED,
- *   LOGGED_OUT, DISPOSED — everything else is axios' own error, unchanged.
+ *   LOGGED_OUT, DISPOSED — everything else is axios' own error, with the token headers in it redacted
+ *   (`[redacted]`) so it is safe to log; sending its `config` again still works.
  */
 export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => void {
-  const strip = [...auth.tokenHeaders, 'client-id'];
+  const tokens = auth.tokenHeaders;
+  const strip = [...tokens, 'client-id'];
   /**
    * Where axios sends the request (`buildFullPath`): `url` when absolute, else under `baseURL` — so
    * the origin, which is all the allowlist needs, is `baseURL`'s. Cheaper than `instance.getUri()`,
@@ -80,28 +88,88 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
     return data;
   }
 
+  /** Token header values in an axios headers object (or a plain one) → `[redacted]`, in place. */
+  const scrub = (headers: any) => {
+    for (const name of Object.keys(headers ?? {}))
+      if (tokens.includes(name.toLowerCase())) headers[name] = REDACTED;
+    return headers;
+  };
+  /**
+   * A secret-free stand-in for the request behind an error: Node's `ClientRequest` (also behind
+   * follow-redirects) holds the token in its raw header text, and through its socket other requests'
+   * too; fetch's `Request` holds it in `headers`. A browser's XMLHttpRequest exposes none: kept as is.
+   */
+  const view = (request: any) => {
+    const node = request?._currentRequest ?? request;
+    if (typeof node?.getHeaders === 'function')
+      return {
+        method: node.method,
+        url: `${node.protocol}//${node.getHeader('host') ?? node.host}${node.path}`,
+        headers: scrub(node.getHeaders()),
+      };
+    if (typeof request?.headers?.entries === 'function')
+      return {
+        method: request.method,
+        url: request.url,
+        headers: scrub(Object.fromEntries(request.headers)),
+      };
+    return request;
+  };
+  /**
+   * Make an axios error safe to log however it is serialised (`toJSON`, `util.inspect`, error
+   * trackers): token headers in `config.headers` read `[redacted]`, and `request` (also under
+   * `response`) becomes a plain view. Re-sending `error.config` still works: `onRequest` sets the live
+   * token again. Our own errors carry no secret and pass as they are, and so do errors of requests
+   * that never got our token (their headers are the caller's own).
+   */
+  const redact = (error: any) => {
+    if (error?.cause?.isAxiosError) redact(error.cause);
+    if (!error?.isAxiosError || !error.config?.[KEY]?.().decision.headers) return error;
+    scrub(error.config?.headers);
+    if (error.request) error.request = view(error.request);
+    if (error.response) {
+      scrub(error.response.config?.headers);
+      error.response.request = error.request ?? view(error.response.request);
+    }
+    return error;
+  };
+
   const onRequest = async (config: Config) => {
-    let state = config[KEY]?.();
-    if (!state?.retry) {
-      const { timeout } = config;
+    const previous = config[KEY]?.();
+    let state: State;
+    if (previous?.resend) {
+      previous.resend = false;
+      state = previous;
+    } else {
+      // A first send, or this config sent again (axios-retry, `api.request(error.config)`): authorize afresh.
+      const timeout = previous ? previous.timeout : config.timeout;
+      if (previous) config.timeout = timeout!;
       const caller = config.signal as AbortSignal | undefined;
       const bounded = !!timeout && !!AbortSignal.any;
       const signal = bounded
         ? AbortSignal.any([AbortSignal.timeout(timeout), ...(caller instanceof AbortSignal ? [caller] : [])])
         : caller;
       const deadlineMs = bounded ? Date.now() + timeout : undefined;
+      const user = previous ? previous.user : config.beforeRedirect;
       const fresh: State = {
         decision: await auth.authorize(resolve(config), { signal }),
-        retry: false,
+        resend: false,
+        timeout,
+        user,
         left: false,
         signal,
         deadlineMs,
       };
       config[KEY] = () => fresh;
       state = fresh;
-      if (fresh.decision.headers) {
-        config.transformRequest = [...[config.transformRequest ?? []].flat(), guard];
-        const user = config.beforeRedirect;
+      if (!fresh.decision.headers) {
+        // Sent again to an origin that no longer gets the token: no `[redacted]` placeholders either.
+        if (previous)
+          for (const name of tokens) if (config.headers.get(name) === REDACTED) config.headers.delete(name);
+        config.beforeRedirect = user as Config['beforeRedirect'];
+      } else {
+        const transforms = [config.transformRequest ?? []].flat();
+        if (!transforms.includes(guard)) config.transformRequest = [...transforms, guard];
         config.beforeRedirect = (options: any, ...rest: unknown[]) => {
           if (!auth.isAllowedUrl(options.href)) fresh.left = true;
           if (fresh.left)
@@ -127,14 +195,21 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
       requestId: response.headers?.['apigw-requestid'],
     });
     if (outcome.action === 'pass') {
-      if (failure) throw failure;
-      return response;
+      if (failure) throw redact(failure);
+      return done(response);
     }
-    if (isStream(response.data)) response.data.destroy?.();
+    // The 401's body is not needed: a Node stream is destroyed, a web stream (fetch adapter) cancelled —
+    // and its cancel() may reject when an abort errored the stream already: handled, never left unhandled.
+    if (isStream(response.data)) response.data.destroy?.() ?? response.data.cancel?.().catch(() => {});
     if (outcome.action === 'fail') throw outcome.error;
     state.decision = outcome.decision;
-    state.retry = true;
+    state.resend = true;
     return instance.request(config);
+  };
+  /** A response handed back: its `config.headers` read `[redacted]` too (sending the config again still works). */
+  const done = (response: AxiosResponse) => {
+    if ((response?.config as Config | undefined)?.[KEY]?.().decision.headers) scrub(response.config.headers);
+    return response;
   };
   const ours = (response: AxiosResponse | undefined): response is AxiosResponse => {
     const state = (response?.config as Config | undefined)?.[KEY]?.();
@@ -145,11 +220,11 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
   const ids = [
     managers[0]!.use(onRequest),
     managers[1]!.use(
-      (response: AxiosResponse) => (ours(response) ? unauthorized(response) : response),
+      (response: AxiosResponse) => (ours(response) ? unauthorized(response) : done(response)),
       (error: AxiosError & { cause?: AxiosError }) => {
         // An error-normalising interceptor registered before ours may have wrapped the axios error.
         const response = error?.response ?? error?.cause?.response;
-        return ours(response) ? unauthorized(response, error) : Promise.reject(error);
+        return ours(response) ? unauthorized(response, error) : Promise.reject(redact(error));
       },
     ),
   ];

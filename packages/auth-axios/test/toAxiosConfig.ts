@@ -1,14 +1,15 @@
 import type { ContractRequest } from '@eka/auth-testing/contract';
 import type { AxiosRequestConfig } from 'axios';
 
-/** Map a contract request onto an axios config: non-2xx resolve, the deadline is axios' own `timeout`. */
+/** Map a contract request onto an axios config: non-2xx resolve (unless `raw`), the deadline is axios' own `timeout`. */
 export function toAxiosConfig(request: ContractRequest): AxiosRequestConfig {
   const config: AxiosRequestConfig = {
     method: request.method,
     url: request.url,
     signal: request.signal,
     timeout: request.timeoutMs,
-    validateStatus: () => true,
+    // `raw`: axios' default, a non-2xx rejects with its AxiosError.
+    ...(!request.raw && { validateStatus: () => true }),
   };
   const body = request.body;
   if (!body) return config;

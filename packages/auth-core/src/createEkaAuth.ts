@@ -104,7 +104,7 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
     authorize: decisions.authorize,
     handleUnauthorized: decisions.handleUnauthorized,
     async getAccessToken(options = {}) {
-      await cycler.ensure(options, options.forceRefresh ? cycler.generation : undefined);
+      await cycler.ensure(options, options.forceRefresh ? -1 : undefined);
       return cycler.tokens!.accessToken;
     },
     login(options) {

@@ -40,7 +40,8 @@ export interface TokenCycler {
   snapshot(): AuthSnapshot;
   /**
    * Make sure a usable token is held, waiting within the caller's patience. With `forceGeneration`
-   * equal to the generation held, that token is not usable (it got a 401): a new one is obtained.
+   * equal to the generation held, that token is not usable (it got a 401): a new one is obtained;
+   * `-1` means the generation held once the stored session has loaded (`forceRefresh`).
    */
   ensure(options?: WaitOptions, forceGeneration?: number): Promise<void>;
   /** Log in now (also leaves `failed`). */
@@ -304,6 +305,8 @@ export function createTokenCycler(config: CyclerConfig): TokenCycler {
         if (disposed) throw new EkaAuthError('DISPOSED', 'this EkaAuth was disposed');
         if (signal?.aborted) throw abortError(signal);
         if (loading) await waitFor(loading, signal);
+        // "Force the token held now": decided once the stored session has loaded.
+        if (forceGeneration! < 0) forceGeneration = generation;
         const now = clock();
         const force = forceGeneration === generation;
         if (!force && tokens && now < mustAt && !flight?.forced) {

@@ -300,3 +300,22 @@ describe('fileStorage', () => {
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({});
   });
 });
+
+describe('storage: forceRefresh', () => {
+  it('getAccessToken({ forceRefresh }) right after construction refreshes the stored token, once', async () => {
+    const eka = fakeEka();
+    const clock = manualClock();
+    const first = make(new MemoryStorage(), eka, clock);
+    await first.auth.getAccessToken();
+    const shared = new MemoryStorage();
+    await shared.set('eka-auth:cid', {
+      v: 1,
+      accessToken: 'at-1',
+      refreshToken: 'rt-1',
+      expiresAt: clock.clock() + 3_600_000,
+    });
+    const { auth } = make(shared, eka, clock);
+    expect(await auth.getAccessToken({ forceRefresh: true })).toBe('at-2');
+    expect(eka.stats.refreshes).toBe(1);
+  });
+});

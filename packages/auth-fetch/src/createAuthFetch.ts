@@ -98,7 +98,9 @@ export function createAuthFetch(auth: EkaAuth, options: AuthFetchOptions = {}): 
         requestId: response.headers.get('apigw-requestid'),
       });
       if (outcome.action === 'pass') return response;
-      void response.body?.cancel();
+      // The 401's body is not needed. An abort may have errored its stream already: then cancel()
+      // rejects, and that rejection must not go unhandled (Node would end the process).
+      response.body?.cancel().catch(() => {});
       if (outcome.action === 'fail') throw outcome.error;
       decision = outcome.decision;
     }

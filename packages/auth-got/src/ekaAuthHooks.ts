@@ -1,5 +1,5 @@
 import { type AuthDecision, type EkaAuth, isEkaAuthError } from '@eka/auth-core';
-import type { Got, Hooks, Options } from 'got';
+import type { Got, HandlerFunction, Hooks, Options, Request, RequestError } from 'got';
 
 /**
  * Where the per-request state sits in `options.context` (got copies the context shallowly, symbols
@@ -21,12 +21,23 @@ interface State {
 export interface EkaAuthHooks {
   /** `init`, `beforeRequest`, `beforeRedirect`, `afterResponse` and `beforeError` hooks. */
   hooks: Partial<Hooks>;
+  /**
+   * One handler that makes every error of a promise call safe to log before your code sees it (got
+   * runs no hook for an aborted `signal`). Streams are covered by the `beforeError` hook.
+   */
+  handlers: HandlerFunction[];
 }
 
 /** The options our helpers read (got's hooks get `NormalizedOptions`, a refined `Options`). */
 type Read = Pick<Options, 'context' | 'signal' | 'timeout'>;
 
-const state = (options: Read): State | undefined => (options.context as any)[KEY]?.();
+const state = (options: Read): State | undefined => (options.context as any)?.[KEY]?.();
+
+/** What token headers read as in every object a failed request leaves behind. */
+const REDACTED = '[redacted]';
+
+/** Links from a got response to live Node objects (the request's raw header text, sockets shared with other requests). */
+const LIVE = ['req', 'socket', 'client'];
 
 /** The caller's signal, bounded by got's `timeout.request`, for one wait for a token. */
 const waitSignal = ({ signal, timeout: { request } }: Read) =>
@@ -48,17 +59,73 @@ const waitSignal = ({ signal, timeout: { request } }: Read) =>
  *   `client-id`) for the rest of the chain; a 401 from there is handed back untouched.
  * - Our errors reach you as they are (`EkaAuthError` subclasses), not wrapped in got's `RequestError`:
  *   UNAUTHORIZED, LONG_LIVED_TOKEN_REJECTED, NON_REPLAYABLE_BODY, CREDENTIALS_REJECTED, TRANSIENT,
- *   TIMEOUT, ABORTED, LOGGED_OUT, DISPOSED.
+ *   TIMEOUT, ABORTED, LOGGED_OUT, DISPOSED. got's own errors reach you with the token redacted
+ *   (`[redacted]` in `error.options.headers`, a plain `error.request`), safe to log.
  *
  * @example
  * const api = got.extend({ prefixUrl: 'https://api.eka.care' }, ekaAuthHooks(auth));
  */
 export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
   const strip = [...auth.tokenHeaders, 'client-id'];
+  /**
+   * Make got's error safe to log however it is serialised (`util.inspect`, `JSON.stringify`, error
+   * trackers): token headers in `error.options.headers` read `[redacted]`; `error.request` becomes a
+   * plain view (`options`, `requestUrl`, `redirectUrls`, `retryCount`); `error.response` keeps its data
+   * but hides its links to Node's request and socket. Runs on the final error only, after got's own
+   * retries; a new request through the hooks sets the live token again.
+   */
+  const redact = (error: RequestError) => {
+    const { options } = error;
+    // Our own errors (and anything without got's options) carry no token.
+    if (!options || !state(options)?.decision.headers) return error;
+    for (const name of auth.tokenHeaders)
+      if (options.headers[name] !== undefined) options.headers[name] = REDACTED;
+    const { requestUrl, redirectUrls, retryCount } = (error.request ?? {}) as Partial<Request>;
+    const request = { options, requestUrl, redirectUrls, retryCount };
+    Object.defineProperty(error, 'request', {
+      value: request,
+      enumerable: false,
+      configurable: true,
+      writable: true,
+    });
+    const response = error.response as any;
+    if (response) {
+      response.request = request;
+      for (const name of LIVE)
+        if (name in response) Object.defineProperty(response, name, { enumerable: false });
+    }
+    return error;
+  };
   // FormData bodies by request, seen before got encodes them (a WeakMap per binding, no module state).
   const forms = new WeakMap<object, FormData>();
 
+  /** `promise`, failing with a redacted error, with got's own extras (`cancel`, `on`, …) kept. */
+  const guarded = (promise: any) =>
+    Object.defineProperties(
+      promise.catch((error: RequestError) => {
+        throw redact(error);
+      }),
+      Object.getOwnPropertyDescriptors(promise),
+    );
+
   return {
+    handlers: [
+      (options, next) => {
+        const result: any = next(options);
+        // got may pass no options when it could not build them (that error holds no token).
+        if (!options || options.isStream) return result;
+        const promise = guarded(result);
+        // got's shortcuts await the inner promise: each gets the same guard. A caller who takes the
+        // shortcut handles its promise, not this one: then this one's rejection is handled here.
+        for (const type of ['json', 'text', 'buffer'])
+          if (typeof result[type] === 'function')
+            promise[type] = () => {
+              promise.catch(() => {});
+              return guarded(result[type]());
+            };
+        return promise;
+      },
+    ],
     hooks: {
       init: [
         (init, options) => {
@@ -119,7 +186,7 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
           });
         },
       ],
-      beforeError: [(error) => (isEkaAuthError(error.cause) ? error.cause : error)],
+      beforeError: [(error) => (isEkaAuthError(error.cause) ? error.cause : redact(error))],
     },
   };
 }

@@ -1,11 +1,13 @@
 import type { ContractRequest } from '@eka/auth-testing/contract';
 import type { OptionsInit } from 'got';
 
-/** Map a contract request onto got options: non-2xx resolve, the deadline is got's `timeout.request`. */
+/** Map a contract request onto got options: non-2xx resolve (unless `raw`), the deadline is got's `timeout.request`. */
 export function toGotOptions(request: ContractRequest): OptionsInit {
   const options: OptionsInit = {
     method: request.method,
-    throwHttpErrors: false,
+    // `raw`: got's default, a non-2xx rejects with its HTTPError (its own retries off, to keep tests fast).
+    throwHttpErrors: !!request.raw,
+    ...(request.raw && { retry: { limit: 0 } }),
     signal: request.signal,
     timeout: { request: request.timeoutMs },
   };

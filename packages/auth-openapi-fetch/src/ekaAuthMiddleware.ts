@@ -60,7 +60,8 @@ export function ekaAuthMiddleware(auth: EkaAuth): Middleware {
           requestId: last.headers.get('apigw-requestid'),
         });
         if (outcome.action === 'pass') return last;
-        void last.body?.cancel();
+        // An abort may have errored the 401's body already: cancel() then rejects, handled here.
+        last.body?.cancel().catch(() => {});
         if (outcome.action === 'fail') throw outcome.error;
         decision = outcome.decision;
         const retry = new Request(state.spare?.clone() ?? request, {

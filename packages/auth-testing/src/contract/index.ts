@@ -9,4 +9,5 @@ export {
   type ContractResponse,
   type ContractScenario,
   runAdapterContract,
+  SAFE_TO_LOG_SCENARIOS,
 } from './runAdapterContract';

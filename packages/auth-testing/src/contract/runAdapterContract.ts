@@ -1,7 +1,11 @@
+import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
-import { createEkaAuth, type EkaAuth, type EkaAuthOptions } from '@eka/auth-core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { inspect } from 'node:util';
+import { createEkaAuth, type EkaAuth, type EkaAuthOptions, type HeaderMode } from '@eka/auth-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sleep } from '../sleep';
 import { type EkaGateway, type StartEkaGatewayOptions, startEkaGateway } from '../startEkaGateway';
+import type { InjectedFailure } from '../types';
 
 /** Body kinds the contract sends. Each adapter maps them onto its client's own body types. */
 export type ContractBodyKind =
@@ -36,9 +40,19 @@ export interface ContractRequest {
   signal?: AbortSignal;
   /** The request's own deadline, set the way the client sets timeouts. */
   timeoutMs?: number;
+  /**
+   * Use the client the way its users do by default: a non-2xx answer rejects with the host client's
+   * own error (axios' `AxiosError`, got's `HTTPError`), and the client's own retries are off. Clients
+   * that never throw for a status (fetch, openapi-fetch) resolve as usual. Used by the "safe to log"
+   * scenarios, which serialise whatever comes back.
+   */
+  raw?: boolean;
 }
 
-/** What the adapter got back. Non-2xx statuses must be returned, not thrown; typed auth errors are thrown. */
+/**
+ * What the adapter got back. Non-2xx statuses must be returned, not thrown (unless the request is
+ * `raw`); typed auth errors are thrown.
+ */
 export interface ContractResponse {
   status: number;
   /** Parsed JSON body (or text when not JSON). */
@@ -71,6 +85,35 @@ export interface ContractOptions {
   skip?: readonly string[];
 }
 
+/** The header placements the "safe to log" scenarios run in. */
+const HEADER_MODES = ['auth', 'authorization', 'both'] as const satisfies readonly HeaderMode[];
+
+/** The failures the "safe to log" scenarios provoke; each error is searched for every secret. */
+const SAFE_TO_LOG_CASES = [
+  'API 401 forever',
+  'API 403',
+  'API 404',
+  'API 500',
+  'connection refused by an allowed origin',
+  'timeout',
+  'abort',
+  'a foreign 401 after a redirect',
+] as const;
+
+type SafeToLogCase = (typeof SAFE_TO_LOG_CASES)[number];
+type SafeToLogScenario = `safe to log (header '${(typeof HEADER_MODES)[number]}'): ${SafeToLogCase}`;
+
+/**
+ * The "safe to log" scenario titles: in every header mode, each failure's error (ours or the host
+ * client's, see {@link ContractRequest.raw}) is serialised the ways loggers and error trackers do —
+ * `String`, `.stack`, `JSON.stringify`, `toJSON()`, `util.inspect` (default and full depth) and a walk
+ * of its properties into `config`, `options`, `request`, `response` and their `headers` — and none
+ * may contain an access token issued, the refresh token, the client secret or the sharing key.
+ */
+export const SAFE_TO_LOG_SCENARIOS: readonly SafeToLogScenario[] = HEADER_MODES.flatMap((mode) =>
+  SAFE_TO_LOG_CASES.map((kind): SafeToLogScenario => `safe to log (header '${mode}'): ${kind}`),
+);
+
 /** Every scenario title, for {@link ContractOptions.expectFailures}. */
 export const CONTRACT_SCENARIOS = [
   'attaches the token to allowed origins only',
@@ -82,11 +125,14 @@ export const CONTRACT_SCENARIOS = [
   'a rejected refresh token falls back to one login',
   '403 is not an expired token: no refresh, the caller sees 403',
   'refresh and login rejected: CREDENTIALS_REJECTED with the request id, no secrets, no hang',
-  'gateway outage: typed TRANSIENT error, a later request recovers',
+  'a single token-endpoint failure is invisible: retried inside the login',
+  'gateway outage: typed TRANSIENT error past the wait allowed, a later request recovers',
   '429 with Retry-After is honoured',
   'long-lived token answered with 401: LONG_LIVED_TOKEN_REJECTED, no token call',
   'an already-aborted signal: rejected, no token call',
   'one waiter aborts; the others succeed on the same login',
+  'a waiter aborts while its request waits for the refresh after a 401',
+  'a waiter aborts during the retry after a 401',
   "a request's own timeout covers the wait for the refresh",
   'the caller sees the retry, not the 401',
   'no token, no login and no refresh for other origins (their 401s pass through)',
@@ -95,6 +141,7 @@ export const CONTRACT_SCENARIOS = [
   'a same-origin redirect keeps the token',
   "two credentials never see each other's tokens",
   'after logout() requests log in again',
+  ...SAFE_TO_LOG_SCENARIOS,
 ] as const;
 
 /** A scenario title, or a body title such as `retries a json body byte-identical`. */
@@ -130,8 +177,23 @@ export function runAdapterContract(
   const bodies = options.bodies ?? ALL_BODIES;
   const expected = new Set<string>(options.expectFailures ?? []);
   const skipped = new Set<string>(options.skip ?? []);
+  // Every scenario also fails on a promise rejected and left unhandled while it ran (Node's default
+  // `--unhandled-rejections=throw` would kill the user's process): a recorder, checked after a settle.
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  const checked = (fn: () => Promise<void>) => async () => {
+    unhandled.length = 0;
+    try {
+      await fn();
+    } finally {
+      await settle();
+    }
+    expect(unhandled.map(describeReason), 'unhandled rejections').toEqual([]);
+  };
   const scenario = (title: string, fn: () => Promise<void>, timeoutMs = 15_000) =>
-    skipped.has(title) ? it.skip(title, fn) : (expected.has(title) ? it.fails : it)(title, fn, timeoutMs);
+    skipped.has(title)
+      ? it.skip(title, fn)
+      : (expected.has(title) ? it.fails : it)(title, checked(fn), timeoutMs);
 
   describe(`${name}: adapter contract`, () => {
     let gateway: EkaGateway;
@@ -176,6 +238,18 @@ export function runAdapterContract(
       }
     };
 
+    /** Polls `condition` until it holds (the gateway's counters place an abort in a request's life). */
+    const until = async (condition: () => boolean, what: string) => {
+      for (const deadline = Date.now() + 10_000; !condition(); await sleep(5))
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    };
+
+    beforeAll(() => {
+      process.on('unhandledRejection', record);
+    });
+    afterAll(() => {
+      process.off('unhandledRejection', record);
+    });
     beforeEach(async () => {
       await start();
     });
@@ -301,25 +375,65 @@ export function runAdapterContract(
       },
     );
 
-    scenario('gateway outage: typed TRANSIENT error, a later request recovers', async () => {
-      const { c } = await setup();
-      gateway.control.failNext('login', 1, { status: 503 });
-      const error = await failure(get(c));
-      expect(error.code).toBe('TRANSIENT');
-      expect(error.transient).toBe(true);
-      await new Promise((r) => setTimeout(r, 150));
-      expect((await get(c)).status).toBe(200);
+    scenario('a single token-endpoint failure is invisible: retried inside the login', async () => {
+      const faults: InjectedFailure[] = [
+        { status: 503 },
+        { status: 429, retryAfterSec: 1 },
+        { status: 502, body: '<html><body>Bad gateway</body></html>' },
+        { status: 500, body: '' },
+        'reset',
+        'hang',
+      ];
+      for (const fault of faults) {
+        const auth = makeAuth({ timeoutMs: 500 });
+        const c = await client(auth);
+        gateway.control.failNext('login', 1, fault);
+        const responses = await Promise.all(Array.from({ length: 5 }, () => get(c)));
+        expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+        expect(auth.getSnapshot().error).toBeUndefined();
+      }
+      expect(gateway.stats.injectedFailures).toBe(faults.length);
+      expect(gateway.stats.logins.ok).toBe(faults.length);
     });
 
+    scenario(
+      'gateway outage: typed TRANSIENT error past the wait allowed, a later request recovers',
+      async () => {
+        // No patience: the request fails as soon as the login has spent its attempts.
+        const { c } = await setup({ maxWaitMs: 0 });
+        gateway.control.failNext('login', 3, { status: 503 });
+        const error = await failure(get(c));
+        expect(error.code).toBe('TRANSIENT');
+        expect(error.transient).toBe(true);
+        expect(error.retryAfterMs).toBeGreaterThan(0);
+        expect(gateway.stats.tokenEndpointCalls).toBe(3);
+        await new Promise((r) => setTimeout(r, 150));
+        expect((await get(c)).status).toBe(200);
+        // With patience (the default), requests wait out the back-off and share the next attempt.
+        const patient = await setup();
+        gateway.control.failNext('login', 3, { status: 503 });
+        const responses = await Promise.all(Array.from({ length: 5 }, () => get(patient.c)));
+        expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+        expect(gateway.stats.tokenEndpointCalls).toBe(3 + 1 + 3 + 1);
+      },
+    );
+
     scenario('429 with Retry-After is honoured', async () => {
-      const { auth, c } = await setup();
-      gateway.control.failNext('login', 1, { status: 429, retryAfterSec: 2 });
-      const error = await failure(get(c));
+      const { c } = await setup();
+      gateway.control.failNext('login', 1, { status: 429, retryAfterSec: 1 });
+      const started = Date.now();
+      expect((await get(c)).status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+      expect(gateway.stats.tokenEndpointCalls).toBe(2);
+      // A Retry-After longer than the in-flight cap ends the attempts and sets the back-off.
+      const late = await setup({ maxWaitMs: 0 });
+      gateway.control.failNext('login', 1, { status: 429, retryAfterSec: 30 });
+      const error = await failure(get(late.c));
       expect(error.code).toBe('TRANSIENT');
-      expect(error.retryAfterMs).toBeGreaterThanOrEqual(2_000);
-      expect((await failure(get(c))).code).toBe('TRANSIENT');
-      expect(gateway.stats.tokenEndpointCalls).toBe(1);
-      expect(auth.getSnapshot().retryAt).toBeGreaterThan(Date.now() + 1_000);
+      expect(error.retryAfterMs).toBeGreaterThanOrEqual(29_000);
+      expect((await failure(get(late.c))).code).toBe('TRANSIENT');
+      expect(gateway.stats.tokenEndpointCalls).toBe(3);
+      expect(late.auth.getSnapshot().retryAt).toBeGreaterThan(Date.now() + 20_000);
     });
 
     scenario('long-lived token answered with 401: LONG_LIVED_TOKEN_REJECTED, no token call', async () => {
@@ -355,6 +469,49 @@ export function runAdapterContract(
       const responses = await Promise.all(others);
       expect(responses.every((r) => r.status === 200)).toBe(true);
       expect(gateway.stats.logins.ok).toBe(1);
+    });
+
+    scenario('a waiter aborts while its request waits for the refresh after a 401', async () => {
+      const { c } = await setup();
+      await get(c);
+      gateway.control.revokeAllAccessTokens();
+      gateway.control.setLatency('refresh', 400);
+      const controller = new AbortController();
+      const aborted = failure(get(c, echo(), { signal: controller.signal }));
+      const others = Array.from({ length: 4 }, () => get(c));
+      // All five got their 401 and the one refresh is under way: they wait for it.
+      await until(
+        () => gateway.stats.apiCalls.unauthorized >= 5 && gateway.stats.tokenEndpointCalls >= 2,
+        'five 401s and the refresh',
+      );
+      await sleep(50);
+      controller.abort();
+      expectAbort(await aborted);
+      const responses = await Promise.all(others);
+      expect(responses.map((r) => [r.status, r.body.generation])).toEqual(Array(4).fill([200, 2]));
+      expect(gateway.stats.refreshes.ok).toBe(1);
+      expect(gateway.stats.tokenEndpointCalls).toBe(2);
+    });
+
+    scenario('a waiter aborts during the retry after a 401', async () => {
+      const { c } = await setup();
+      await get(c);
+      const before = gateway.stats.requests;
+      gateway.control.revokeAllAccessTokens();
+      gateway.control.setLatency('api', 400);
+      const controller = new AbortController();
+      const aborted = failure(get(c, echo(), { signal: controller.signal }));
+      const others = Array.from({ length: 4 }, () => get(c));
+      // Five 401s, one refresh, and all five retries have reached the gateway (which holds them 400 ms).
+      await until(
+        () => gateway.stats.refreshes.ok >= 1 && gateway.stats.requests >= before + 5 + 1 + 5,
+        'the refresh and five retries',
+      );
+      controller.abort();
+      expectAbort(await aborted);
+      const responses = await Promise.all(others);
+      expect(responses.map((r) => [r.status, r.body.generation])).toEqual(Array(4).fill([200, 2]));
+      expect(gateway.stats.tokenEndpointCalls).toBe(2);
     });
 
     scenario("a request's own timeout covers the wait for the refresh", async () => {
@@ -447,6 +604,49 @@ export function runAdapterContract(
       expect(gateway.stats.logins.ok).toBe(2);
     });
 
+    // ---- safe to log ----------------------------------------------------------------------------
+    for (const mode of HEADER_MODES)
+      for (const kind of SAFE_TO_LOG_CASES)
+        scenario(`safe to log (header '${mode}'): ${kind}`, async () => {
+          const issued: string[] = [];
+          const refused =
+            kind === 'connection refused by an allowed origin' ? await closedOrigin() : undefined;
+          const { c } = await setup({
+            header: mode,
+            sharingKey: gateway.credentials.sharingKey,
+            fetch: recordTokens(issued),
+            ...(refused && { allowedOrigins: [gateway.url, refused] }),
+          } as Partial<EkaAuthOptions>);
+          expect((await get(c)).status).toBe(200);
+          const { request, rejects, status } = provoke(kind, gateway, refused);
+          const outcome = await c.send({ ...request, raw: true }).then(
+            (value) => ({ rejected: false, value }),
+            (value: unknown) => ({ rejected: true, value }),
+          );
+          if (rejects || !outcome.rejected)
+            expect(outcome, `${kind}: ${describeReason(outcome.value)}`).toMatchObject(
+              rejects ? { rejected: true } : { value: { status } },
+            );
+          const secrets = [
+            ...issued,
+            ...issued.map((token) => token.split('.').at(-1)!),
+            gateway.credentials.clientSecret,
+            gateway.credentials.sharingKey!,
+          ].filter((secret) => secret && secret.length >= 8);
+          expect(issued.length).toBeGreaterThanOrEqual(2);
+          for (const [view, text] of Object.entries(serialise(outcome.value)))
+            for (const secret of secrets)
+              expect(
+                text.includes(secret),
+                `a secret in ${view} of the ${kind} error: ${around(text, secret)}`,
+              ).toBe(false);
+          // Redacting the error did not break the client: the next call still carries a live token.
+          gateway.control.alwaysUnauthorized(false);
+          const after = await get(c);
+          expect(after.status).toBe(200);
+          expect(gateway.stats.wrongPlace).toBe(0);
+        });
+
     // ---- bodies --------------------------------------------------------------------------------
     for (const kind of ALL_BODIES) {
       const streaming = kind === 'web-stream' || kind === 'node-stream';
@@ -482,6 +682,162 @@ export function runAdapterContract(
       });
     }
   });
+}
+
+/** What to send for one "safe to log" case, and how it must end (reject, or resolve with `status`). */
+function provoke(
+  kind: SafeToLogCase,
+  gateway: EkaGateway,
+  refused: string | undefined,
+): { request: ContractRequest; rejects: boolean; status?: number } {
+  const api = (path: string, more: Partial<ContractRequest> = {}): ContractRequest => ({
+    method: 'GET',
+    url: `${gateway.url}${path}`,
+    ...more,
+  });
+  switch (kind) {
+    case 'API 401 forever':
+      gateway.control.alwaysUnauthorized(true);
+      return { request: api('/api/echo'), rejects: true };
+    case 'API 403':
+      return { request: api('/api/forbidden'), rejects: false, status: 403 };
+    case 'API 404':
+      return { request: api('/api/no-such-route'), rejects: false, status: 404 };
+    case 'API 500':
+      gateway.control.failNext('api', 1, { status: 500 });
+      return { request: api('/api/echo'), rejects: false, status: 500 };
+    case 'connection refused by an allowed origin':
+      return { request: { method: 'GET', url: `${refused}/api/echo` }, rejects: true };
+    case 'timeout':
+      return { request: api('/api/slow?ms=3000', { timeoutMs: 150 }), rejects: true };
+    case 'abort':
+      return { request: api('/api/slow?ms=3000', { signal: AbortSignal.timeout(150) }), rejects: true };
+    case 'a foreign 401 after a redirect': {
+      const to = encodeURIComponent(`${gateway.foreignUrl}/unauthorized`);
+      return { request: api(`/api/redirect?to=${to}`), rejects: false, status: 401 };
+    }
+  }
+}
+
+/** An origin on loopback where nothing listens (connections are refused). */
+async function closedOrigin(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** A fetch for the token endpoints that records every access and refresh token issued. */
+function recordTokens(issued: string[]): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    try {
+      const body = await response.clone().json();
+      for (const key of ['access_token', 'refresh_token'])
+        if (typeof body?.[key] === 'string') issued.push(body[key]);
+    } catch {}
+    return response;
+  };
+}
+
+/** Where `secret` sits in `text`: a window around it, the secret itself masked (test logs are logs too). */
+function around(text: string, secret: string): string {
+  const at = text.indexOf(secret);
+  return `…${text.slice(Math.max(0, at - 240), at)}<SECRET>${text.slice(at + secret.length, at + secret.length + 60)}…`;
+}
+
+/** JSON with cycles cut, the way pino and Sentry stringify (`[Circular]`). */
+function safeStringify(value: unknown): string {
+  const seen = new WeakSet<object>();
+  return (
+    JSON.stringify(value, (_key, item) => {
+      if (typeof item === 'bigint') return String(item);
+      if (typeof item !== 'object' || item === null) return item;
+      if (seen.has(item)) return '[Circular]';
+      seen.add(item);
+      return item;
+    }) ?? ''
+  );
+}
+
+/** Properties error trackers read even when they are not enumerable or sit behind getters. */
+const LINKS = ['config', 'options', 'request', 'response', 'headers', 'cause', 'data', 'body'];
+
+/**
+ * The strings an error tracker collects: own enumerable properties, plus {@link LINKS}, recursively
+ * (cycles cut, bounded), the way Sentry's extra error data and pino's serialisers walk an error.
+ */
+function walk(root: unknown): string {
+  const out: string[] = [];
+  const seen = new Set<unknown>();
+  const visit = (value: unknown, depth: number) => {
+    if (typeof value === 'string') out.push(value);
+    if (typeof value !== 'object' || value === null || seen.has(value) || depth > 8 || seen.size > 20_000)
+      return;
+    seen.add(value);
+    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;
+    const names = new Set([...Object.keys(value), ...LINKS.filter((name) => name in value)]);
+    for (const name of names) {
+      let item: unknown;
+      try {
+        item = (value as any)[name];
+      } catch {
+        continue;
+      }
+      if (typeof name === 'string') out.push(name);
+      visit(item, depth + 1);
+    }
+    if (value instanceof Map || value instanceof Set) for (const item of value) visit(item, depth + 1);
+  };
+  visit(root, 0);
+  return out.join('\n');
+}
+
+/** Every way a logger or error tracker turns `value` into text. A view that throws reports that. */
+function serialise(value: any): Record<string, string> {
+  const views: Record<string, () => unknown> = {
+    String: () => String(value),
+    stack: () => value?.stack,
+    'JSON.stringify': () => JSON.stringify(value),
+    'JSON.stringify with cycles cut': () => safeStringify(value),
+    'toJSON()': () => (typeof value?.toJSON === 'function' ? safeStringify(value.toJSON()) : ''),
+    'util.inspect': () => inspect(value),
+    'util.inspect at full depth': () => inspect(value, { depth: Infinity }),
+    'a walk of its properties': () => walk(value),
+  };
+  const out: Record<string, string> = {};
+  for (const [name, view] of Object.entries(views)) {
+    try {
+      out[name] = String(view() ?? '');
+    } catch (error) {
+      out[name] = `[${name} threw ${describeReason(error)}]`;
+    }
+  }
+  return out;
+}
+
+/** A short settle: timers and I/O callbacks run, so a late unhandled rejection is reported. */
+async function settle(): Promise<void> {
+  await sleep(20);
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** An unhandled rejection's reason, in words (never its full object: it may be anything). */
+function describeReason(reason: unknown): string {
+  return reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+}
+
+/**
+ * The caller's abort, as its client reports it: our `AbortError` (code `ABORTED`), the platform's
+ * `AbortError` (fetch, got) or axios' `CanceledError` (code `ERR_CANCELED`).
+ */
+function expectAbort(error: any): void {
+  expect(
+    error?.code === 'ABORTED' || error?.name === 'AbortError' || error?.code === 'ERR_CANCELED',
+    `expected an abort error, got ${describeReason(error)}`,
+  ).toBe(true);
 }
 
 async function hex(bytes: Uint8Array | ArrayBuffer): Promise<string> {
