@@ -24,13 +24,17 @@ export function createReporter(onEvent?: (event: EkaAuthEvent) => void): Reporte
         set.delete(listener);
       };
     };
-  /** Call every listener; one that throws is reported through `onError` (or ignored). */
-  const each = <T>(set: Set<(value: T) => void>, value: T, onError?: (cause: unknown) => void) => {
+  /**
+   * Call every listener; one that throws — or an async one whose promise rejects — is reported
+   * through `onError` (or ignored), never left to crash the process as an unhandled rejection.
+   */
+  const each = <T>(set: Set<(value: T) => void>, value: T, onError = (_: unknown) => {}) => {
     for (const listener of [...set]) {
       try {
-        listener(value);
+        const result: any = listener(value);
+        if (typeof result?.then === 'function') result.then(undefined, onError);
       } catch (cause) {
-        onError?.(cause);
+        onError(cause);
       }
     }
   };

@@ -677,3 +677,28 @@ describe('createEkaAuth: onEvent()', () => {
     expect(events.length).toBeGreaterThan(seen.length);
   });
 });
+
+describe('createEkaAuth: listeners never crash the process', () => {
+  it('an async event or subscribe listener that rejects leaves no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const { auth, events } = setup();
+      auth.onEvent(async () => {
+        throw new Error('async listener bug');
+      });
+      auth.subscribe(async () => {
+        throw new Error('async subscriber bug');
+      });
+      await auth.authorize(URL_);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      expect(events.some((e) => e.type === 'warning' && e.message.includes('subscribe() listener'))).toBe(
+        true,
+      );
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+});
