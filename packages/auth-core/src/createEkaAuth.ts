@@ -129,7 +129,7 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
 
   if (o.clientSecret && typeof document !== 'undefined' && typeof window !== 'undefined') {
     reporter.warn(
-      'a client secret is being used in a browser, where every visitor can read it; use the `login` option with tokens from your backend',
+      'a client secret is being used in a browser, readable by every visitor: use the `login` option with tokens from your backend',
     );
   }
   return auth;
