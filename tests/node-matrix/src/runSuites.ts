@@ -3,9 +3,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 
 /** The repository root. */
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Examples left out of the matrix: they drive Chromium, which runs on the machine's Node only. */
 const BROWSER_EXAMPLES = ['browser-spa'];
@@ -44,7 +45,7 @@ export function matrixProjects(): MatrixProject[] {
 }
 
 /** One test file of the child run, from vitest's JSON report. */
-export interface FileOutcome {
+interface FileOutcome {
   /** Path relative to the repository root. */
   file: string;
   status: string;
@@ -137,7 +138,7 @@ export async function runSuites(
         resolve({ code: exitCode, signal: exitSignal, output });
       });
     });
-    const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+    const plain = stripVTControlCharacters(output);
     const lines = plain.trimEnd().split('\n');
     let from = lines.length - 1;
     while (from >= 0 && !/^\s*Test Files\s/.test(lines[from] ?? '')) from--;
