@@ -361,7 +361,7 @@ describe('a scratch project outside the workspace', () => {
 
       it('moduleResolution node16 with skipLibCheck false: no error in our declarations or the fixtures', async () => {
         // The host clients' own declarations need a newer TypeScript when checked (got 14's use the generic
-        // Buffer of @types/node, TypeScript >= 5.7; openapi-fetch 0.17's need >= 5.1): only their files may
+        // Buffer of @types/node, TypeScript >= 5.7; openapi-fetch 0.17's need >= 5.4): only their files may
         // report errors here. A consumer on TypeScript 5.0 keeps the default skipLibCheck: true.
         const { oldest } = await typecheck();
         const errors = `${oldest!.node16.stdout}${oldest!.node16.stderr}`
