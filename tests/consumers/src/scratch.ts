@@ -72,7 +72,10 @@ export interface ScratchProject {
 export async function createScratchProject(options: {
   tarballs: string[];
   dependencies: Record<string, string>;
-  fixtures: string;
+  /** A folder copied into the project first. */
+  fixtures?: string;
+  /** npm's log level: `error` (default) hides warnings; `warn` shows peer and engine warnings. */
+  loglevel?: 'error' | 'warn';
 }): Promise<ScratchProject> {
   const dir = mkdtempSync(join(tmpdir(), 'eka-consumer-'));
   const remove = () => {
@@ -83,7 +86,7 @@ export async function createScratchProject(options: {
       join(dir, 'package.json'),
       `${JSON.stringify({ name: 'eka-consumer-scratch', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`,
     );
-    cpSync(options.fixtures, dir, { recursive: true });
+    if (options.fixtures) cpSync(options.fixtures, dir, { recursive: true });
     const started = performance.now();
     const install = await runCommand(
       'npm',
@@ -94,7 +97,7 @@ export async function createScratchProject(options: {
         '--prefer-offline',
         '--ignore-scripts',
         '--no-package-lock',
-        '--loglevel=error',
+        `--loglevel=${options.loglevel ?? 'error'}`,
         ...options.tarballs,
         ...Object.entries(options.dependencies).map(([name, version]) => `${name}@${version}`),
       ],

@@ -27,6 +27,15 @@ const DRIVEN_ADAPTERS = ['@eka/auth-fetch', '@eka/auth-openapi-fetch', '@eka/aut
 const BROWSER_ONLY_ENTRIES = ['@eka/auth-core/web'];
 /** ESM-only packages (their host client is ESM-only): types are ESM only; require() works only where Node supports require(esm). */
 const ESM_ONLY_ENTRIES = ['@eka/auth-got'];
+/**
+ * TypeScript versions a consumer may use besides the workspace's 5.9: the native compiler (TypeScript 7,
+ * the `typescript` package from 7.0 on) and the oldest 5.x we support. Installed by npm into a folder of
+ * their own (in the workspace, a TypeScript 7 would become the peer of openapi-typescript and break it).
+ * They check the same two consumers; they do not depend on the Node running them, so the Node matrix
+ * (EKA_NODE_MATRIX set) leaves them to the main run.
+ */
+const TYPESCRIPTS = { native: '7.0.2', oldest: '5.0.4' } as const;
+const IN_NODE_MATRIX = !!process.env.EKA_NODE_MATRIX;
 /** Must always be there: the real-call scenario needs them. */
 const REQUIRED = ['@eka/auth-core', '@eka/auth-fetch', '@eka/auth-testing'];
 
@@ -36,6 +45,7 @@ let startedAt = 0;
 let tarballDir: string;
 let packed: PackedPackage[] = [];
 let scratch: ScratchProject;
+const typescripts: Partial<Record<keyof typeof TYPESCRIPTS, ScratchProject>> = {};
 
 async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
   const started = performance.now();
@@ -63,13 +73,24 @@ beforeAll(async () => {
     ...hostDependencies(packages),
     '@types/node': installedVersion(ROOT, '@types/node') ?? '^20.19.0',
   };
-  scratch = await timed('npm install (scratch project)', () =>
-    createScratchProject({ tarballs: packed.map((pkg) => pkg.tarball), dependencies, fixtures: FIXTURES }),
-  );
+  const installTypeScripts = IN_NODE_MATRIX
+    ? []
+    : Object.entries(TYPESCRIPTS).map(async ([key, version]) => {
+        typescripts[key as keyof typeof TYPESCRIPTS] = await timed(`npm install typescript@${version}`, () =>
+          createScratchProject({ tarballs: [], dependencies: { typescript: version } }),
+        );
+      });
+  [scratch] = await Promise.all([
+    timed('npm install (scratch project)', () =>
+      createScratchProject({ tarballs: packed.map((pkg) => pkg.tarball), dependencies, fixtures: FIXTURES }),
+    ),
+    ...installTypeScripts,
+  ]);
 }, 240_000);
 
 afterAll(() => {
   scratch?.remove();
+  for (const project of Object.values(typescripts)) project.remove();
   if (tarballDir && !process.env.EKA_KEEP_SCRATCH) rmSync(tarballDir, { recursive: true, force: true });
   const wall = Math.round(performance.now() - startedAt);
   const steps = Object.entries(timings).map(([label, ms]) => `${label} ${ms} ms`);
@@ -146,7 +167,8 @@ describe('a scratch project outside the workspace', () => {
     );
   };
 
-  let checks: Promise<{ node16: CommandResult; bundler: CommandResult }> | undefined;
+  type Checks = Record<'node16' | 'bundler', CommandResult>;
+  let checks: Promise<Checks & Partial<Record<keyof typeof TYPESCRIPTS, Checks>>> | undefined;
   /**
    * Two consumers, checked concurrently:
    * - node16: ESM (.ts) and CommonJS (.cts) files, lib without the DOM, and `skipLibCheck: false`, so
@@ -162,15 +184,22 @@ describe('a scratch project outside the workspace', () => {
       .join('\n')}\nexport type Entries = [${specifiers.map((_, i) => `typeof entry${i}`).join(', ')}];\n`;
   const usageFiles = (suffix: string) =>
     packed.map((pkg) => `types/${pkg.folder}${suffix}`).filter((file) => existsSync(join(scratch.dir, file)));
-  const tsc = (label: string, compilerOptions: Record<string, unknown>, files: string[]) => {
+  const tsc = (label: string, compilerOptions: Record<string, unknown>, files: string[], compiler = TSC) => {
     const config = `tsconfig.${label}.json`;
     const base = { strict: true, noEmit: true, target: 'es2022', types: ['node'] };
     writeFileSync(
       join(scratch.dir, config),
       JSON.stringify({ compilerOptions: { ...base, ...compilerOptions }, files }, null, 2),
     );
-    return timed(`tsc ${label}`, () => node([TSC, '-p', config, '--pretty', 'false']));
+    return timed(`tsc ${label}`, () =>
+      runCommand(process.execPath, [compiler, '-p', config, '--pretty', 'false'], {
+        cwd: scratch.dir,
+        timeoutMs: 300_000,
+      }),
+    );
   };
+  const compilerOf = (key: keyof typeof TYPESCRIPTS) =>
+    join(typescripts[key]!.dir, 'node_modules', 'typescript', 'bin', 'tsc');
   /** Started as soon as the entry points are known, so tsc runs while the other tests do. */
   const typecheck = () => {
     checks ??= runChecks();
@@ -190,24 +219,33 @@ describe('a scratch project outside the workspace', () => {
       ),
     );
     writeFileSync(join(scratch.dir, 'types', 'entries.bundler.ts'), entriesFile(usable, false));
-    const [node16, bundler] = await Promise.all([
-      tsc('node16', { module: 'node16', moduleResolution: 'node16', lib: ['es2022'], skipLibCheck: false }, [
-        ...usageFiles('.ts'),
-        'types/entries.node16.ts',
-        'types/entries.node16.cts',
-      ]),
-      tsc(
-        'bundler',
-        {
-          module: 'esnext',
-          moduleResolution: 'bundler',
-          lib: ['es2022', 'dom', 'dom.iterable'],
-          skipLibCheck: true,
-        },
-        [...usageFiles('.ts'), ...usageFiles('.browser.ts'), 'types/entries.bundler.ts'],
-      ),
+    const node16Options = {
+      module: 'node16',
+      moduleResolution: 'node16',
+      lib: ['es2022'],
+      skipLibCheck: false,
+    };
+    const node16Files = [...usageFiles('.ts'), 'types/entries.node16.ts', 'types/entries.node16.cts'];
+    const bundlerOptions = {
+      module: 'esnext',
+      moduleResolution: 'bundler',
+      lib: ['es2022', 'dom', 'dom.iterable'],
+      skipLibCheck: true,
+    };
+    const bundlerFiles = [...usageFiles('.ts'), ...usageFiles('.browser.ts'), 'types/entries.bundler.ts'];
+    const both = async (suffix: string, compiler?: string): Promise<Checks> => {
+      const [node16, bundler] = await Promise.all([
+        tsc(`node16${suffix}`, node16Options, node16Files, compiler),
+        tsc(`bundler${suffix}`, bundlerOptions, bundlerFiles, compiler),
+      ]);
+      return { node16, bundler };
+    };
+    const others = Object.keys(typescripts) as (keyof typeof TYPESCRIPTS)[];
+    const [workspace, ...rest] = await Promise.all([
+      both(''),
+      ...others.map((key) => both(`.ts-${TYPESCRIPTS[key]}`, compilerOf(key))),
     ]);
-    return { node16, bundler };
+    return { ...workspace!, ...Object.fromEntries(others.map((key, i) => [key, rest[i]])) };
   };
 
   it('npm installs the tarballs and the host libraries', () => {
@@ -304,4 +342,41 @@ describe('a scratch project outside the workspace', () => {
       expect(bundler.code, bundler.transcript).toBe(0);
     });
   });
+
+  describe.skipIf(IN_NODE_MATRIX)(`TypeScript ${TYPESCRIPTS.native} (native compiler, from npm)`, () => {
+    it('moduleResolution node16 and bundler: both consumers check clean', async () => {
+      const { native } = await typecheck();
+      expect(native!.node16.code, native!.node16.transcript).toBe(0);
+      expect(native!.bundler.code, native!.bundler.transcript).toBe(0);
+    });
+  });
+
+  describe.skipIf(IN_NODE_MATRIX)(
+    `TypeScript ${TYPESCRIPTS.oldest} (the oldest 5.x we support, from npm)`,
+    () => {
+      it('moduleResolution bundler: the consumer checks clean', async () => {
+        const { oldest } = await typecheck();
+        expect(oldest!.bundler.code, oldest!.bundler.transcript).toBe(0);
+      });
+
+      it('moduleResolution node16 with skipLibCheck false: no error in our declarations or the fixtures', async () => {
+        // The host clients' own declarations need a newer TypeScript when checked (got 14's use the generic
+        // Buffer of @types/node, TypeScript >= 5.7; openapi-fetch 0.17's need >= 5.4): only their files may
+        // report errors here. A consumer on TypeScript 5.0 keeps the default skipLibCheck: true.
+        const { oldest } = await typecheck();
+        const errors = `${oldest!.node16.stdout}${oldest!.node16.stderr}`
+          .split('\n')
+          .filter((line) => /error TS\d+/.test(line));
+        const ours = errors.filter(
+          (line) => !/^node_modules\//.test(line) || /^node_modules\/@eka\//.test(line),
+        );
+        expect(ours, oldest!.node16.transcript).toEqual([]);
+        // The run really checked: the fixtures resolved, and no configuration error stopped tsc.
+        expect(
+          errors.every((line) => /^node_modules\//.test(line)),
+          oldest!.node16.transcript,
+        ).toBe(true);
+      });
+    },
+  );
 });
