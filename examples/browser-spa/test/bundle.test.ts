@@ -42,15 +42,17 @@ async function bundle(contents: string) {
 }
 
 /**
- * Budgets (min+gzip, bytes), measured first: core main 6 304, createEkaAuth alone 5 816,
- * /web 1 250, auth-fetch 1 664 (with the bits of the core it uses), the browser app's three imports 7 827.
+ * Budgets (min+gzip, bytes, esbuild at gzip level 9), measured first: core main 6 304, createEkaAuth
+ * alone 5 816, /web 1 250, auth-fetch 1 664 (with the bits of the core it uses), the browser app's
+ * three imports 7 827. With in-flight retries and waiting out back-offs (and the core split into one
+ * module per rule): core main 7 750, createEkaAuth alone 7 275, the browser app 9 253.
  */
 const ENTRIES = [
-  { name: '@eka/auth-core (whole main entry)', code: `export * from '@eka/auth-core';`, budget: 6_656 },
+  { name: '@eka/auth-core (whole main entry)', code: `export * from '@eka/auth-core';`, budget: 8_000 },
   {
     name: '@eka/auth-core: createEkaAuth alone',
     code: `export { createEkaAuth } from '@eka/auth-core';`,
-    budget: 6_144,
+    budget: 7_500,
   },
   { name: '@eka/auth-core/web', code: `export * from '@eka/auth-core/web';`, budget: 1_536 },
   { name: '@eka/auth-fetch', code: `export * from '@eka/auth-fetch';`, budget: 2_048 },
@@ -59,7 +61,7 @@ const ENTRIES = [
     code: `export { createEkaAuth } from '@eka/auth-core';
       export { webStorage } from '@eka/auth-core/web';
       export { installGlobalFetch } from '@eka/auth-fetch';`,
-    budget: 8_192,
+    budget: 9_500,
   },
 ];
 

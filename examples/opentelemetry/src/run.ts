@@ -16,7 +16,7 @@ type Cleanup = () => void | Promise<void>;
 /**
  * The entry point's logic. With EKA_CLIENT_ID and EKA_CLIENT_SECRET it talks to the real gateway
  * (EKA_BASE_URL, EKA_API_PATH); without them it runs a short session on the embedded emulator: login,
- * a revoke storm and an outage of the refresh endpoint. Then it prints the spans and exports the
+ * a revoke storm and a short outage of the token endpoints. Then it prints the spans and exports the
  * metrics (to the console exporter unless `telemetryOptions.metricExporter` says otherwise). Returns
  * the exit code.
  */
@@ -59,9 +59,10 @@ async function againstEmulator(io: Io, telemetry: Telemetry, cleanups: Cleanup[]
   io.out('2. the gateway revokes every access token; 10 concurrent calls: one refresh, 10 re-sends');
   gateway.control.revokeAllAccessTokens();
   await Promise.all(Array.from({ length: 10 }, () => app.callApi()));
-  io.out('3. the token expires while the refresh endpoint answers 503 twice');
+  io.out('3. the token expires while the token endpoints are down: refresh and both logins after it answer 503');
   gateway.control.expireAccessTokens();
-  gateway.control.failNext('refresh', 2, { status: 503 });
+  gateway.control.failNext('refresh', 1, { status: 503 });
+  gateway.control.failNext('login', 2, { status: 503 });
   const status = await callUntilOk(app, io);
   const { logins, refreshes, injectedFailures, apiCalls } = gateway.stats;
   io.out(
