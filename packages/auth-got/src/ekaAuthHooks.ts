@@ -36,9 +36,6 @@ const state = (options: Read): State | undefined => (options.context as any)?.[K
 /** What token headers read as in every object a failed request leaves behind. */
 const REDACTED = '[redacted]';
 
-/** got's promise shortcuts, each of which needs the same guard as the promise. */
-const SHORTCUTS = ['json', 'text', 'buffer'] as const;
-
 /** Links from a got response to live Node objects (the request's raw header text, sockets shared with other requests). */
 const LIVE = ['req', 'socket', 'client'];
 
@@ -102,12 +99,25 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
   // FormData bodies by request, seen before got encodes them (a WeakMap per binding, no module state).
   const forms = new WeakMap<object, FormData>();
 
-  const rethrow = (error: RequestError) => {
-    throw redact(error);
-  };
-  /** `promise`, failing with a redacted error, with got's own extras (`on`, `json`, …) kept. */
-  const guarded = (promise: any) =>
-    Object.defineProperties(promise.catch(rethrow), Object.getOwnPropertyDescriptors(promise));
+  /**
+   * got's promise, failing with a redacted error: its own `then`/`catch`/`finally` redact the error
+   * (in place) before any of your handlers, `await`s and got's shortcuts (`.json()`, …) see it. got
+   * hands back the very promise it made (nothing copied, `cancel()` kept); a rejection nobody
+   * handles is still reported as unhandled.
+   */
+  function then(this: any, onFulfilled?: unknown, onRejected?: unknown) {
+    return Object.getPrototypeOf(this).then.call(this, onFulfilled, (error: RequestError) => {
+      redact(error);
+      if (typeof onRejected === 'function') return onRejected(error);
+      throw error;
+    });
+  }
+  function catchError(this: any, onRejected?: unknown) {
+    return this.then(undefined, onRejected);
+  }
+  function settle(this: any, onFinally?: () => void) {
+    return this.then().finally(onFinally);
+  }
 
   /** A 401 of a request that carried our token: ask the core, then re-send once or give up. */
   const answer = async (
@@ -145,18 +155,10 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
         const result: any = next(options);
         // got may pass no options when it could not build them (that error holds no token).
         if (!options || options.isStream) return result;
-        // got itself copies the promise's extras (`on`, `off`, `cancel`, …) onto the promise a handler
-        // returns, so only the shortcuts are ours to set.
-        const promise: any = result.catch(rethrow);
-        // got's shortcuts await the inner promise: each gets the same guard. A caller who takes the
-        // shortcut handles its promise, not this one: then this one's rejection is handled here.
-        for (const type of SHORTCUTS)
-          if (typeof result[type] === 'function')
-            promise[type] = () => {
-              promise.catch(() => {});
-              return guarded(result[type]());
-            };
-        return promise;
+        result.then = then;
+        result.catch = catchError;
+        result.finally = settle;
+        return result;
       },
     ],
     hooks: {
