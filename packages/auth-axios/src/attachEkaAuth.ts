@@ -89,15 +89,15 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
   }
 
   /**
-   * True when a request interceptor runs after ours (axios runs them last-registered first: any
-   * registered before `attachEkaAuth` comes after us and may rewrite the URL), or the config has a
-   * transform other than the instance's defaults: then the dispatch-time {@link guard} is needed.
+   * True when the dispatch-time {@link guard} is needed: another request interceptor may rewrite
+   * the URL after ours (which one runs after ours depends on axios' version and its
+   * `transitional.legacyInterceptorReqResOrdering`, so any other one counts), or the config has a
+   * transform other than the instance's defaults.
    */
-  const runsAfterOurs = (config: Config) => {
+  const needsGuard = (config: Config) => {
     const handlers = managers[0]!.handlers;
-    const index = handlers ? handlers.lastIndexOf(entries[0]) : -1;
-    if (index < 0) return true;
-    for (let i = 0; i < index; i++) if (handlers![i]) return true;
+    if (!handlers) return true;
+    for (const handler of handlers) if (handler && handler !== entries[0]) return true;
     const own = config.transformRequest;
     const defaults = instance.defaults.transformRequest;
     if (own === undefined || own === defaults) return false;
@@ -194,7 +194,7 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
           for (const name of tokens) if (config.headers.get(name) === REDACTED) config.headers.delete(name);
         config.beforeRedirect = user as Config['beforeRedirect'];
       } else {
-        if (runsAfterOurs(config)) config.transformRequest = withGuard(config.transformRequest);
+        if (needsGuard(config)) config.transformRequest = withGuard(config.transformRequest);
         config.beforeRedirect = (options: any, ...rest: unknown[]) => {
           if (!auth.isAllowedUrl(options.href)) fresh.left = true;
           if (fresh.left)
