@@ -155,6 +155,7 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
         const result: any = next(options);
         // got may pass no options when it could not build them (that error holds no token).
         if (!options || options.isStream) return result;
+        // biome-ignore lint/suspicious/noThenProperty: got's promise is a thenable; its own `then` redacts.
         result.then = then;
         result.catch = catchError;
         result.finally = settle;
