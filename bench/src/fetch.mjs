@@ -6,7 +6,7 @@ import { createEkaAuth } from '@eka/auth-core';
 import { createAuthFetch } from '@eka/auth-fetch';
 import { expect200, interleave, load, summarise } from './harness.mjs';
 import { startGatewayProcess, startTinyServer } from './servers/servers.mjs';
-import { benchFetchStub } from './stubTransport.mjs';
+import { benchFetchStub, benchOpenapiFetchStub } from './stubTransport.mjs';
 
 /** The overhead target of the issue: adapter throughput ≥ 97 % of bare fetch. */
 export const FETCH_TARGET_RATIO = 0.97;
@@ -49,6 +49,7 @@ export async function benchFetch({
   if (servers.includes('tiny')) result.servers.tiny = await againstTinyServer(config);
   if (servers.includes('emulator')) result.servers.emulator = await againstEmulator(config);
   result.stub = await benchFetchStub(stub);
+  result.openapiStub = await benchOpenapiFetchStub(stub);
   return result;
 }
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
-const PEERS = ['axios', 'got', 'axios-auth-refresh', '@badgateway/oauth2-client'];
+const PEERS = ['axios', 'got', 'openapi-fetch', 'axios-auth-refresh', '@badgateway/oauth2-client'];
 
 /** Versions of the peer/host libraries as installed for the bench package. */
 function installedVersions() {
@@ -187,7 +187,57 @@ export function fetchMarkdown(result) {
   }
   const bare = result.servers.tiny?.rows.find((r) => r.name === result.servers.tiny.baseline);
   lines.push(...stubSection('Stub transport (in-process, no network)', result.stub, bare?.cpuUs));
+  if (result.openapiStub)
+    lines.push(
+      ...stubSection(
+        'openapi-fetch with a stub fetch (in-process, no network)',
+        result.openapiStub,
+        bare?.cpuUs,
+      ),
+    );
   return lines.join('\n');
+}
+
+/**
+ * Markdown for the stub-only run (`bench:stub`): each adapter's own CPU µs per request over its
+ * bare client on the same stub transport, then the four tables.
+ */
+export function stubMarkdown(result) {
+  const entries = [
+    ['fetch', 'createAuthFetch', result.fetch],
+    ['axios', 'attachEkaAuth', result.axios],
+    ['got', 'ekaAuthHooks', result.got],
+    ['openapi-fetch', 'ekaAuthMiddleware', result.openapiFetch],
+  ];
+  const rows = entries.map(([client, adapter, stub]) => {
+    if (!stub || stub.skipped) return [client, adapter, 'n/a', 'n/a', 'n/a', 'n/a'];
+    const bare = stub.rows.find((r) => r.name === stub.baseline);
+    const ours = stub.rows.find(
+      (r) => r.name !== stub.baseline && !r.name.startsWith('A/A') && !r.name.startsWith('peer'),
+    );
+    const control = stub.rows.find((r) => r.name.startsWith('A/A'));
+    return [
+      client,
+      `\`${adapter}\``,
+      bare.cpuUs.toFixed(1),
+      ours.cpuUs.toFixed(1),
+      micros(ours.addedCpuUs),
+      micros(control?.addedCpuUs),
+    ];
+  });
+  return [
+    '## Stub transport: each adapter’s own CPU cost per request',
+    '',
+    'In-process stub transports, no network (see the tables below). CPU µs per request: the median of',
+    'the rounds; "added" is the median of the per-round differences (ours − bare, same round); the A/A',
+    'row is the bare client against itself, the run’s noise floor. Target in issue #13: added ≤ 5 µs.',
+    '',
+    table(['client', 'adapter', 'bare CPU µs/req', 'ours CPU µs/req', 'added µs/req', 'A/A µs/req'], rows),
+    ...stubSection('fetch with a stub fetch', result.fetch),
+    ...stubSection('axios with a stub adapter', result.axios),
+    ...stubSection('got with a stub response', result.got),
+    ...stubSection('openapi-fetch with a stub fetch', result.openapiFetch),
+  ].join('\n');
 }
 
 /** Markdown for section 3 (throughput part). */

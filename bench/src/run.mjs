@@ -1,4 +1,4 @@
-// Entry point: `node --expose-gc src/run.mjs <all|authorize|fetch|axios-got> [--quick]`.
+// Entry point: `node --expose-gc src/run.mjs <all|authorize|fetch|axios-got|stub> [--quick]`.
 // `all` also writes results/latest.json and results/latest.md; the others only print.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,7 +13,9 @@ import {
   herdMarkdown,
   machineInfo,
   machineMarkdown,
+  stubMarkdown,
 } from './report.mjs';
+import { benchAxiosStub, benchFetchStub, benchGotStub, benchOpenapiFetchStub } from './stubTransport.mjs';
 
 const QUICK = {
   authorize: { rounds: 3, ops: 20_000, sampleSeconds: 0, warmup: 1 },
@@ -35,7 +37,11 @@ const QUICK = {
     stub: { rounds: 2, ops: 200, sampleSeconds: 0, warmup: 1 },
   },
   herd: { trials: 1 },
+  stub: { rounds: 2, ops: 200, sampleSeconds: 0, warmup: 1 },
 };
+
+/** The stub-only run: more rounds than the stub tables of the full run, as it is the one to quote. */
+const STUB = { rounds: 15, ops: 300, sampleSeconds: 0.15, warmup: 2 };
 
 const METHOD = [
   'Method: every sample is a timed batch; the variants of a table run interleaved in one process',
@@ -67,12 +73,27 @@ const SECTIONS = {
   },
 };
 
+// Not part of `all` (whose fetch and axios-got sections include the same tables).
+const STUB_SECTION = {
+  stub: async (quick) => {
+    const options = quick ? QUICK.stub : STUB;
+    const result = {
+      fetch: await benchFetchStub(options),
+      axios: await benchAxiosStub(options),
+      got: await benchGotStub(options),
+      openapiFetch: await benchOpenapiFetchStub(options),
+    };
+    return { json: { stub: result }, markdown: stubMarkdown(result) };
+  },
+};
+
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const which = args.find((a) => !a.startsWith('--')) ?? 'all';
+Object.assign(SECTIONS, which === 'stub' ? STUB_SECTION : {});
 const names = which === 'all' ? Object.keys(SECTIONS) : [which];
 if (!names.every((name) => name in SECTIONS)) {
-  console.error(`usage: run.mjs <all|${Object.keys(SECTIONS).join('|')}> [--quick]`);
+  console.error(`usage: run.mjs <all|${[...Object.keys(SECTIONS), 'stub'].join('|')}> [--quick]`);
   process.exit(2);
 }
 
@@ -96,6 +117,17 @@ const command = `pnpm --filter @eka/bench ${which === 'all' ? 'bench' : `bench:$
 Object.assign(json, { command, startedAt, durationSec });
 const machineSection = machineMarkdown(machine, { command, startedAt, durationSec });
 console.log(machineSection);
+
+if (which === 'stub' && !quick) {
+  const dir = new URL('../results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL('stub.json', dir), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(
+    new URL('stub.md', dir),
+    [`# @eka auth benchmarks: stub transport`, '', ...parts, '', machineSection, ''].join('\n'),
+  );
+  console.error('[bench] wrote results/stub.md and results/stub.json');
+}
 
 if (which === 'all') {
   const title = `# @eka auth benchmarks${quick ? ' (quick run: tiny counts, numbers not meaningful)' : ''}`;

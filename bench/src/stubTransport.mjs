@@ -10,6 +10,7 @@ import { createAuthFetch } from '@eka/auth-fetch';
 import axios from 'axios';
 import { createAuthRefresh } from 'axios-auth-refresh';
 import got from 'got';
+import createClient from 'openapi-fetch';
 import { expect200, importAdapter, interleave, summarise, timed } from './harness.mjs';
 
 const BASE_URL = 'https://api.eka.care';
@@ -166,6 +167,48 @@ export async function benchGotStub(options = {}) {
     const variants = [
       { name: BARE, send: via(bare, BARE) },
       { name: 'got.extend(ekaAuthHooks(auth)) (stub response)', send: via(ours, 'ours') },
+      { name: 'A/A control: bare again', send: via(bare, 'control') },
+    ];
+    const { samples, size } = await interleave(
+      variants,
+      { rounds, warmup, size: ops, sampleSeconds },
+      sequential,
+    );
+    return { baseline: BARE, rounds, requestsPerSample: size, rows: summarise(samples, BARE) };
+  } finally {
+    auth.dispose();
+  }
+}
+
+/**
+ * openapi-fetch with a stub `fetch`: bare (headers by hand, as client `headers`) vs
+ * `client.use(ekaAuthMiddleware(auth))`. Both build the same `Request`; the difference is the
+ * middleware plus what openapi-fetch does for any middleware (an id, the options object, the awaits).
+ *
+ * @param {{ rounds?: number, ops?: number, sampleSeconds?: number, warmup?: number }} [options]
+ */
+export async function benchOpenapiFetchStub(options = {}) {
+  const { rounds, ops, sampleSeconds, warmup } = { ...defaults, ...options };
+  const adapterModule = await importAdapter('@eka/auth-openapi-fetch');
+  if (adapterModule.missing) return { skipped: adapterModule.missing };
+  const auth = stubAuth();
+  try {
+    const headers = { ...(await auth.authorize(URL_)).headers };
+    const stub = async () =>
+      new Response(BODY, { status: 200, headers: { 'content-type': 'application/json' } });
+    const bare = createClient({ baseUrl: BASE_URL, fetch: stub, headers });
+    const ours = createClient({ baseUrl: BASE_URL, fetch: stub });
+    ours.use(adapterModule.ekaAuthMiddleware(auth));
+    const via = (client, what) => async () => {
+      const { response } = await client.GET('/mr/api/v1/patients/{id}', {
+        params: { path: { id: '12345' } },
+      });
+      expect200(response.status, what);
+    };
+    const BARE = 'bare openapi-fetch (stub fetch, headers by hand)';
+    const variants = [
+      { name: BARE, send: via(bare, BARE) },
+      { name: 'client.use(ekaAuthMiddleware(auth)) (stub fetch)', send: via(ours, 'ours') },
       { name: 'A/A control: bare again', send: via(bare, 'control') },
     ];
     const { samples, size } = await interleave(

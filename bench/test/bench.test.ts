@@ -56,6 +56,8 @@ describe('bench', () => {
     expect(result.servers.tiny!.rows).toHaveLength(4);
     expect(result.servers.tiny!.server401s).toBe(0);
     expectSaneRows(result.stub.rows, true);
+    expectSaneRows(result.openapiStub.rows, true);
+    expect(result.openapiStub.rows).toHaveLength(3);
   });
 
   it('axios/got: bare clients, our adapters and axios-auth-refresh all get 200s and sane rates', async () => {

@@ -88,6 +88,32 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
     return data;
   }
 
+  /**
+   * True when the dispatch-time {@link guard} is needed: another request interceptor may rewrite
+   * the URL after ours (which one runs after ours depends on axios' version and its
+   * `transitional.legacyInterceptorReqResOrdering`, so any other one counts), or the config has a
+   * transform other than the instance's defaults.
+   */
+  const needsGuard = (config: Config) => {
+    const handlers = managers[0]!.handlers;
+    if (!handlers) return true;
+    for (const handler of handlers) if (handler && handler !== entries[0]) return true;
+    const own = config.transformRequest;
+    const defaults = instance.defaults.transformRequest;
+    if (own === undefined || own === defaults) return false;
+    if (!Array.isArray(own) || !Array.isArray(defaults)) return true;
+    return own.length !== defaults.length || own.some((transform, i) => transform !== defaults[i]);
+  };
+  /** The request's transforms with the guard last (once). */
+  const withGuard = (transforms: Config['transformRequest']) =>
+    Array.isArray(transforms)
+      ? transforms.includes(guard)
+        ? transforms
+        : [...transforms, guard]
+      : transforms
+        ? [transforms, guard]
+        : [guard];
+
   /** Token header values in an axios headers object (or a plain one) → `[redacted]`, in place. */
   const scrub = (headers: any) => {
     for (const name of Object.keys(headers ?? {}))
@@ -168,8 +194,7 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
           for (const name of tokens) if (config.headers.get(name) === REDACTED) config.headers.delete(name);
         config.beforeRedirect = user as Config['beforeRedirect'];
       } else {
-        const transforms = [config.transformRequest ?? []].flat();
-        if (!transforms.includes(guard)) config.transformRequest = [...transforms, guard];
+        if (needsGuard(config)) config.transformRequest = withGuard(config.transformRequest);
         config.beforeRedirect = (options: any, ...rest: unknown[]) => {
           if (!auth.isAllowedUrl(options.href)) fresh.left = true;
           if (fresh.left)

@@ -214,6 +214,23 @@ describe.each([
     expect(gateway.stats.tokenEndpointCalls).toBe(1);
   });
 
+  it("a request's own transform that rewrites the URL to another origin does not get the token", async () => {
+    const api = library.create({ baseURL: gateway.url });
+    attachEkaAuth(api, auth);
+    // No other interceptor: only the request's own transformRequest can move it elsewhere.
+    const { data } = await api.get('/api/echo', {
+      transformRequest: [
+        function (this: { baseURL?: string; url?: string }, body: unknown) {
+          this.baseURL = gateway.foreignUrl;
+          this.url = '/landing';
+          return body;
+        },
+      ],
+    });
+    expect(data).toMatchObject({ foreign: true, receivedAuth: false, receivedAuthorization: false });
+    expect(gateway.stats.tokenLeaks).toBe(0);
+  });
+
   it('leaves requests to other origins untouched', async () => {
     const api = library.create();
     attachEkaAuth(api, auth);

@@ -20,6 +20,29 @@ const canReplay = (body: unknown) =>
   (typeof Blob !== 'undefined' && body instanceof Blob) ||
   (typeof FormData !== 'undefined' && body instanceof FormData);
 
+/** A plain object (or nothing): headers we can copy without building a `Headers`. */
+const isPlain = (value: unknown): value is Record<string, string> | undefined => {
+  if (value == null) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+};
+
+/** The caller's plain headers without any of `tokens`' names (in any case), then `tokens`. */
+const withTokens = (own: Record<string, string> | undefined, tokens: Readonly<Record<string, string>>) => {
+  const out: Record<string, string> = {};
+  for (const name in own) if (!Object.hasOwn(tokens, name.toLowerCase())) out[name] = own[name]!;
+  for (const name in tokens) out[name] = tokens[name]!;
+  return out;
+};
+
+/** One `Headers` object: the caller's init headers over the Request's own (when given a Request). */
+const toHeaders = (request: Request | undefined, init: RequestInit | undefined) => {
+  const headers = new Headers(request ? request.headers : init?.headers);
+  if (request && init?.headers)
+    for (const [name, value] of new Headers(init.headers)) headers.set(name, value);
+  return headers;
+};
+
 /** The original fetch behind any chain of our wrappers (so tokens never pass through two). */
 const unwrap = (f: any): typeof fetch => {
   while (f?.[UNWRAPPED]) f = f[UNWRAPPED];
@@ -58,32 +81,44 @@ export function createAuthFetch(auth: EkaAuth, options: AuthFetchOptions = {}): 
 
     const body = init?.body !== undefined ? init.body : request?.body;
     const spare = request?.body && init?.body === undefined ? request.clone() : undefined;
-    // One Headers object: the caller's init headers over the Request's own (when given a Request).
-    const headers = new Headers(request ? request.headers : init?.headers);
-    if (request && init?.headers)
-      for (const [name, value] of new Headers(init.headers)) headers.set(name, value);
     const mode = init?.redirect ?? request?.redirect ?? 'follow';
+    const manual = mode === 'follow' && !isBrowser;
+    // A URL with the caller's own init: one init object per attempt, token headers over the caller's.
+    // Plain headers stay a plain object (fetch builds its own `Headers` from it anyway).
+    const plain = !request && isPlain(init?.headers);
+    const headers = plain ? undefined : toHeaders(request, init);
     let first = true;
 
     const send = async (using: AuthDecision): Promise<Response> => {
-      for (const [name, value] of Object.entries(using.headers!)) headers.set(name, value);
-      // A Request without a body can be sent again as is; one with a body is replayed from its clone.
-      const source = request && (first || !spare ? request : spare);
+      let sent: RequestInit;
+      let target: RequestInfo | URL = url;
+      if (plain) {
+        const own = init?.headers as Record<string, string> | undefined;
+        sent = { ...init, headers: withTokens(own, using.headers!), redirect: manual ? 'manual' : mode };
+      } else {
+        for (const name in using.headers) headers!.set(name, using.headers[name]!);
+        // A Request without a body can be sent again as is; one with a body is replayed from its clone.
+        const source = request && (first || !spare ? request : spare);
+        if (source) target = source;
+        sent = source
+          ? { headers, redirect: manual ? 'manual' : mode }
+          : {
+              ...init,
+              headers,
+              redirect: manual ? 'manual' : mode,
+              body: body as BodyInit | null | undefined,
+            };
+      }
       first = false;
-      const base: RequestInit = source
-        ? { headers, redirect: mode }
-        : { ...init, headers, redirect: mode, body: body as BodyInit | null | undefined };
-      const target: RequestInfo | URL = source ?? url;
-      if (mode !== 'follow' || isBrowser) return inner(target, base);
+      const response = await inner(target, sent);
       // Follow by hand so the token is dropped when a hop leaves the allowed origins.
-      const manual = { ...base, redirect: 'manual' as const };
-      const method = init?.method ?? request?.method;
+      if (!manual || response.status < 300 || response.status > 399) return response;
       return followRedirects(
         auth,
         inner,
-        await inner(target, manual),
+        response,
         url,
-        { ...manual, method },
+        { ...sent, method: init?.method ?? request?.method },
         maxRedirects,
       );
     };

@@ -1,5 +1,5 @@
 import { type AuthDecision, type EkaAuth, isEkaAuthError } from '@eka/auth-core';
-import type { Got, HandlerFunction, Hooks, Options, Request, RequestError } from 'got';
+import type { Got, HandlerFunction, Hooks, Options, OptionsInit, Request, RequestError, Response } from 'got';
 
 /**
  * Where the per-request state sits in `options.context` (got copies the context shallowly, symbols
@@ -99,14 +99,55 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
   // FormData bodies by request, seen before got encodes them (a WeakMap per binding, no module state).
   const forms = new WeakMap<object, FormData>();
 
-  /** `promise`, failing with a redacted error, with got's own extras (`cancel`, `on`, …) kept. */
-  const guarded = (promise: any) =>
-    Object.defineProperties(
-      promise.catch((error: RequestError) => {
-        throw redact(error);
-      }),
-      Object.getOwnPropertyDescriptors(promise),
-    );
+  /**
+   * got's promise, failing with a redacted error: its own `then`/`catch`/`finally` redact the error
+   * (in place) before any of your handlers, `await`s and got's shortcuts (`.json()`, …) see it. got
+   * hands back the very promise it made (nothing copied, `cancel()` kept); a rejection nobody
+   * handles is still reported as unhandled.
+   */
+  function then(this: any, onFulfilled?: unknown, onRejected?: unknown) {
+    return Object.getPrototypeOf(this).then.call(this, onFulfilled, (error: RequestError) => {
+      redact(error);
+      if (typeof onRejected === 'function') return onRejected(error);
+      throw error;
+    });
+  }
+  function catchError(this: any, onRejected?: unknown) {
+    return this.then(undefined, onRejected);
+  }
+  function settle(this: any, onFinally?: () => void) {
+    return this.then().finally(onFinally);
+  }
+
+  /** A 401 of a request that carried our token: ask the core, then re-send once or give up. */
+  const answer = async (
+    response: Response,
+    options: Options,
+    current: State,
+    retryWithMergedOptions: (options: OptionsInit) => never,
+  ) => {
+    const body = options.body;
+    const outcome = await auth.handleUnauthorized(current.decision, {
+      signal: waitSignal(options),
+      replayable: !!current.form || body == null || typeof body === 'string' || ArrayBuffer.isView(body),
+      requestId: response.headers['apigw-requestid'] as string | undefined,
+    });
+    if (outcome.action === 'pass') return response;
+    if (outcome.action === 'fail') throw outcome.error;
+    current.decision = outcome.decision;
+    return retryWithMergedOptions({
+      // Keep the hooks after ours for the re-send (they run once per attempt, and so does ours).
+      preserveHooks: true,
+      // got counts this re-send as a retry: give it back, so its own retries keep their budget.
+      retry: { limit: options.retry.limit! + 1 },
+      headers: {
+        ...outcome.decision.headers,
+        // A FormData body is encoded again, with a new boundary.
+        ...(current.form && { 'content-type': undefined, 'content-length': undefined }),
+      },
+      ...(current.form && { body: current.form }),
+    });
+  };
 
   return {
     handlers: [
@@ -114,16 +155,11 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
         const result: any = next(options);
         // got may pass no options when it could not build them (that error holds no token).
         if (!options || options.isStream) return result;
-        const promise = guarded(result);
-        // got's shortcuts await the inner promise: each gets the same guard. A caller who takes the
-        // shortcut handles its promise, not this one: then this one's rejection is handled here.
-        for (const type of ['json', 'text', 'buffer'])
-          if (typeof result[type] === 'function')
-            promise[type] = () => {
-              promise.catch(() => {});
-              return guarded(result[type]());
-            };
-        return promise;
+        // biome-ignore lint/suspicious/noThenProperty: got's promise is a thenable; its own `then` redacts.
+        result.then = then;
+        result.catch = catchError;
+        result.finally = settle;
+        return result;
       },
     ],
     hooks: {
@@ -158,32 +194,12 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
         },
       ],
       afterResponse: [
-        async (response, retryWithMergedOptions) => {
+        // Not async: most responses go straight back, without a promise of ours in got's chain.
+        (response, retryWithMergedOptions) => {
           const { options } = response.request;
           const current = state(options);
           if (response.statusCode !== 401 || !current?.decision.headers || current.left) return response;
-          const body = options.body;
-          const outcome = await auth.handleUnauthorized(current.decision, {
-            signal: waitSignal(options),
-            replayable:
-              !!current.form || body == null || typeof body === 'string' || ArrayBuffer.isView(body),
-            requestId: response.headers['apigw-requestid'] as string | undefined,
-          });
-          if (outcome.action === 'pass') return response;
-          if (outcome.action === 'fail') throw outcome.error;
-          current.decision = outcome.decision;
-          return retryWithMergedOptions({
-            // Keep the hooks after ours for the re-send (they run once per attempt, and so does ours).
-            preserveHooks: true,
-            // got counts this re-send as a retry: give it back, so its own retries keep their budget.
-            retry: { limit: options.retry.limit! + 1 },
-            headers: {
-              ...outcome.decision.headers,
-              // A FormData body is encoded again, with a new boundary.
-              ...(current.form && { 'content-type': undefined, 'content-length': undefined }),
-            },
-            ...(current.form && { body: current.form }),
-          });
+          return answer(response, options, current, retryWithMergedOptions);
         },
       ],
       beforeError: [(error) => (isEkaAuthError(error.cause) ? error.cause : redact(error))],
