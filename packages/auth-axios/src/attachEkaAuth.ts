@@ -178,7 +178,8 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
       const deadlineMs = bounded ? Date.now() + timeout : undefined;
       const user = previous ? previous.user : config.beforeRedirect;
       const fresh: State = {
-        decision: await auth.authorize(resolve(config), { signal }),
+        // The request's timeout is its patience: past it, a back-off fails at once with TRANSIENT.
+        decision: await auth.authorize(resolve(config), { signal, maxWaitMs: timeout || undefined }),
         resend: false,
         timeout,
         user,
@@ -216,6 +217,7 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
     const state = config[KEY]!();
     const outcome = await auth.handleUnauthorized(state.decision, {
       signal: state.signal,
+      maxWaitMs: state.deadlineMs && state.deadlineMs - Date.now(),
       replayable: !isStream(config.data),
       requestId: response.headers?.['apigw-requestid'],
     });

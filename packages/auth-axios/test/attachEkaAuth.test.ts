@@ -157,6 +157,22 @@ describe.each([
     expect((await api.get('/api/slow?ms=10', { timeout: 1_500 })).status).toBe(200);
   });
 
+  it("a back-off longer than the request's timeout fails at once with TRANSIENT, not a timeout", async () => {
+    const api = library.create({ baseURL: gateway.url });
+    attachEkaAuth(api, auth);
+    // A Retry-After above the in-flight cap: the login gives up and the next attempt is 30 s away.
+    gateway.control.failNext('login', 1, { status: 429, retryAfterSec: 30 });
+    const first = await api.get('/api/echo', { timeout: 2_000 }).catch((e) => e);
+    expect(first).toMatchObject({ code: 'TRANSIENT', status: 429 });
+    const started = Date.now();
+    const second = await api.get('/api/echo', { timeout: 2_000 }).catch((e) => e);
+    expect(second.code).toBe('TRANSIENT');
+    expect(second.retryAfterMs).toBeGreaterThan(20_000);
+    // At once: it did not wait its 2 s out.
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(gateway.stats.tokenEndpointCalls).toBe(1);
+  });
+
   it('strips the token on a hop to another origin, never re-attaches it, and chains beforeRedirect', async () => {
     const bouncer = await startBouncer();
     try {

@@ -129,6 +129,7 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
     const body = options.body;
     const outcome = await auth.handleUnauthorized(current.decision, {
       signal: waitSignal(options),
+      maxWaitMs: options.timeout.request,
       replayable: !!current.form || body == null || typeof body === 'string' || ArrayBuffer.isView(body),
       requestId: response.headers['apigw-requestid'] as string | undefined,
     });
@@ -143,7 +144,7 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
       headers: {
         ...outcome.decision.headers,
         // A FormData body is encoded again, with a new boundary.
-        ...(current.form && { 'content-type': undefined, 'content-length': undefined }),
+        ...(current.form && { 'content-type': undefined }),
       },
       ...(current.form && { body: current.form }),
     });
@@ -173,7 +174,11 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
           let current = state(options);
           if (!current) {
             const fresh: State = {
-              decision: await auth.authorize(String(options.url), { signal: waitSignal(options) }),
+              decision: await auth.authorize(String(options.url), {
+                signal: waitSignal(options),
+                // got's `timeout.request` is the request's patience: a longer back-off fails at once.
+                maxWaitMs: options.timeout.request,
+              }),
               left: false,
               form: forms.get(options),
             };

@@ -56,6 +56,19 @@ describe('the re-send', () => {
     expect(response.retryCount).toBe(1);
   });
 
+  it('a back-off longer than timeout.request fails at once with TRANSIENT, not a timeout', async () => {
+    // A Retry-After above the in-flight cap: the login gives up and the next attempt is 30 s away.
+    gateway.control.failNext('login', 1, { status: 429, retryAfterSec: 30 });
+    const options = { timeout: { request: 2_000 }, retry: { limit: 0 } };
+    expect(await api('api/echo', options).catch((e) => e)).toMatchObject({ code: 'TRANSIENT', status: 429 });
+    const started = Date.now();
+    const error = await api('api/echo', options).catch((e) => e);
+    expect(error.code).toBe('TRANSIENT');
+    expect(error.retryAfterMs).toBeGreaterThan(20_000);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(gateway.stats.tokenEndpointCalls).toBe(1);
+  });
+
   it("got's own retry (503) keeps working and causes no refresh", async () => {
     const client = api.extend({
       retry: { limit: 1, calculateDelay: ({ computedValue }) => (computedValue ? 10 : 0) },
