@@ -59,7 +59,9 @@ async function againstEmulator(io: Io, telemetry: Telemetry, cleanups: Cleanup[]
   io.out('2. the gateway revokes every access token; 10 concurrent calls: one refresh, 10 re-sends');
   gateway.control.revokeAllAccessTokens();
   await Promise.all(Array.from({ length: 10 }, () => app.callApi()));
-  io.out('3. the token expires while the token endpoints are down: refresh and both logins after it answer 503');
+  io.out(
+    '3. the token expires while the token endpoints are down: refresh and both logins after it answer 503',
+  );
   gateway.control.expireAccessTokens();
   gateway.control.failNext('refresh', 1, { status: 503 });
   gateway.control.failNext('login', 2, { status: 503 });

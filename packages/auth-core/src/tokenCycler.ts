@@ -28,7 +28,7 @@ export type { CyclerConfig, TokenCycler } from './tokenCyclerTypes';
 
 /** Create the {@link TokenCycler} of one `EkaAuth`. */
 export function createTokenCycler(config: CyclerConfig): TokenCycler {
-  const { source, store, reporter, timing, timeoutMs, clock, random } = config;
+  const { source, store, reporter, timing, clock, random } = config;
   let state: AuthState = 'unauthenticated';
   let tokens: TokenSet | null = null;
   let generation = 0;

@@ -28,7 +28,10 @@ async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  if (command.help) return void console.log(CLI_USAGE);
+  if (command.help) {
+    console.log(CLI_USAGE);
+    return;
+  }
   const { options } = command;
   const gateway = await startEkaGateway(options);
   console.log(banner(gateway, options.acceptHeader ?? 'both', options.accessTokenTtlSec ?? 1800));

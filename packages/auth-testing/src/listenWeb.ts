@@ -61,7 +61,10 @@ async function serve(handler: WebHandler, origin: string, req: IncomingMessage, 
       headers: { 'content-type': 'application/json; charset=utf-8' },
     });
   }
-  if (result === 'reset') return void req.socket.destroy();
+  if (result === 'reset') {
+    req.socket.destroy();
+    return;
+  }
   if (result === 'hang') return;
   await writeWebResponse(res, result).catch(() => res.destroy());
   if (!req.complete) discardBody(req);
