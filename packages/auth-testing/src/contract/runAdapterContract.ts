@@ -498,11 +498,12 @@ export function runAdapterContract(
       await get(c);
       const before = gateway.stats.requests;
       gateway.control.revokeAllAccessTokens();
-      gateway.control.setLatency('api', 400);
+      // Long enough that the abort lands while the retries are held, even on a loaded machine.
+      gateway.control.setLatency('api', 1_500);
       const controller = new AbortController();
       const aborted = failure(get(c, echo(), { signal: controller.signal }));
       const others = Array.from({ length: 4 }, () => get(c));
-      // Five 401s, one refresh, and all five retries have reached the gateway (which holds them 400 ms).
+      // Five 401s, one refresh, and all five retries have reached the gateway (which holds them 1.5 s).
       await until(
         () => gateway.stats.refreshes.ok >= 1 && gateway.stats.requests >= before + 5 + 1 + 5,
         'the refresh and five retries',
