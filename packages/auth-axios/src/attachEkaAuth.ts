@@ -37,6 +37,13 @@ interface Manager {
   handlers?: unknown[] | null;
 }
 
+/**
+ * The request's deadline combined with the caller's signal. `AbortSignal.any` holds its sources weakly
+ * and a timeout signal nobody references may be collected before it fires: the result keeps it alive.
+ */
+const keepDeadline = (deadline: AbortSignal, caller?: AbortSignal) =>
+  Object.assign(AbortSignal.any(caller ? [deadline, caller] : [deadline]), { deadline });
+
 /** axios' `isAbsoluteURL`: a scheme, or protocol-relative `//`. */
 const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i;
 
@@ -173,7 +180,7 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
       const caller = config.signal as AbortSignal | undefined;
       const bounded = !!timeout && !!AbortSignal.any;
       const signal = bounded
-        ? AbortSignal.any([AbortSignal.timeout(timeout), ...(caller instanceof AbortSignal ? [caller] : [])])
+        ? keepDeadline(AbortSignal.timeout(timeout), caller instanceof AbortSignal ? caller : undefined)
         : caller;
       const deadlineMs = bounded ? Date.now() + timeout : undefined;
       const user = previous ? previous.user : config.beforeRedirect;

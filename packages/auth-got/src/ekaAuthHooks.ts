@@ -40,10 +40,13 @@ const REDACTED = '[redacted]';
 const LIVE = ['req', 'socket', 'client'];
 
 /** The caller's signal, bounded by got's `timeout.request`, for one wait for a token. */
-const waitSignal = ({ signal, timeout: { request } }: Read) =>
-  request && AbortSignal.any
-    ? AbortSignal.any([AbortSignal.timeout(request), ...(signal ? [signal as AbortSignal] : [])])
-    : (signal as AbortSignal | undefined);
+const waitSignal = ({ signal, timeout: { request } }: Read) => {
+  if (!request || !AbortSignal.any) return signal as AbortSignal | undefined;
+  const deadline = AbortSignal.timeout(request);
+  // `AbortSignal.any` holds its sources weakly and a timeout signal nobody references may be collected
+  // before it fires (then the wait would outlast the request's timeout): keep it alive with the result.
+  return Object.assign(AbortSignal.any([deadline, ...(signal ? [signal as AbortSignal] : [])]), { deadline });
+};
 
 /**
  * Got hooks that add Eka auth: requests to the allowed origins get the token headers; a 401 is
