@@ -118,7 +118,7 @@ export function createAuthFetch(auth: EkaAuth, options: AuthFetchOptions = {}): 
         inner,
         response,
         url,
-        { ...sent, method: init?.method ?? request?.method },
+        { ...sent, method: init?.method ?? request?.method, signal },
         maxRedirects,
       );
     };

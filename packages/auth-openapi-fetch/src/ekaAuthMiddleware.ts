@@ -7,9 +7,17 @@ interface Pending {
   spare: Request | null;
   /** We switched the request to `redirect: 'manual'` and follow redirects ourselves. */
   manual: boolean;
+  /**
+   * The request openapi-fetch built, held while ours is in flight: undici links a derived `Request`'s
+   * signal to its source's weakly, so once the source is collected the caller's abort stops reaching us.
+   */
+  source: Request;
 }
 
 const isBrowser = typeof document !== 'undefined';
+
+/** The Requests behind each response we return, kept alive as long as the response (see `onResponse`). */
+const held = new WeakMap<Response, Request[]>();
 
 /**
  * openapi-fetch middleware for Eka auth: `client.use(ekaAuthMiddleware(auth))`.
@@ -37,18 +45,30 @@ export function ekaAuthMiddleware(auth: EkaAuth): Middleware {
       const spare = request.body ? request.clone() : null;
       const sent = manual ? new Request(request, { redirect: 'manual' }) : request;
       for (const [name, value] of Object.entries(decision.headers)) sent.headers.set(name, value);
-      pending.set(sent, { decision, spare, manual });
+      pending.set(sent, { decision, spare, manual, source: request });
       return sent;
     },
     async onResponse({ request, response, options }) {
       const state = pending.get(request);
       if (!state) return undefined;
       pending.delete(request);
-      const send = (url: string, init: RequestInit) => options.fetch(new Request(url, init));
+      // Every Request of this call, held while it is in flight and then by the response it ended in
+      // (see `Pending.source`): otherwise the caller's abort could stop reaching a redirect hop or
+      // the retry once fetch has made its own copy of it.
+      const chain: Request[] = [state.source, request];
+      const send = (req: Request) => {
+        chain.push(req);
+        return options.fetch(req);
+      };
       const follow = async (res: Response, req: Request) => {
         if (!state.manual || res.status < 300 || res.status > 399) return res;
         const body = state.spare ? await state.spare.clone().arrayBuffer() : undefined;
-        return followRedirects(auth, send, res, req.url, { method: req.method, headers: req.headers, body });
+        return followRedirects(auth, (url, init) => send(new Request(url, init)), res, req.url, {
+          method: req.method,
+          headers: req.headers,
+          body,
+          signal: req.signal,
+        });
       };
       let last = await follow(response, request);
       let decision = state.decision;
@@ -59,7 +79,7 @@ export function ekaAuthMiddleware(auth: EkaAuth): Middleware {
           signal: request.signal,
           requestId: last.headers.get('apigw-requestid'),
         });
-        if (outcome.action === 'pass') return last;
+        if (outcome.action === 'pass') break;
         // An abort may have errored the 401's body already: cancel() then rejects, handled here.
         last.body?.cancel().catch(() => {});
         if (outcome.action === 'fail') throw outcome.error;
@@ -69,8 +89,9 @@ export function ekaAuthMiddleware(auth: EkaAuth): Middleware {
           redirect: request.redirect,
         });
         for (const [name, value] of Object.entries(decision.headers!)) retry.headers.set(name, value);
-        last = await follow(await options.fetch(retry), retry);
+        last = await follow(await send(retry), retry);
       }
+      held.set(last, chain);
       return last;
     },
   };

@@ -1,11 +1,23 @@
 import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createEkaAuth, type EkaAuth, type EkaAuthOptions, type HeaderMode } from '@eka/auth-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sleep } from '../sleep';
 import { type EkaGateway, type StartEkaGatewayOptions, startEkaGateway } from '../startEkaGateway';
 import type { InjectedFailure } from '../types';
+
+let collector: (() => void) | undefined;
+/** The garbage collector, reached without `--expose-gc` on the command line (set only when first used). */
+function gc(): void {
+  if (!collector) {
+    setFlagsFromString('--expose-gc');
+    collector = runInNewContext('gc') as () => void;
+  }
+  collector();
+}
 
 /** Body kinds the contract sends. Each adapter maps them onto its client's own body types. */
 export type ContractBodyKind =
@@ -139,6 +151,7 @@ export const CONTRACT_SCENARIOS = [
   'a cross-origin redirect never carries the token (auth or Authorization)',
   'a foreign 401 reached through a redirect is handed back, nothing refreshed',
   'a same-origin redirect keeps the token',
+  'an abort reaches a request on its redirect hop',
   "two credentials never see each other's tokens",
   'after logout() requests log in again',
   ...SAFE_TO_LOG_SCENARIOS,
@@ -235,6 +248,18 @@ export function runAdapterContract(
         return new Error(`expected a rejection, got ${JSON.stringify(value)}`);
       } catch (error) {
         return error as any;
+      }
+    };
+
+    /**
+     * Runs the garbage collector before an abort: an abort must still reach a request whose
+     * intermediate objects (a `Request` derived from another) nothing holds any more — undici links a
+     * derived `Request`'s signal to its source weakly.
+     */
+    const collectGarbage = async () => {
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await sleep(0);
       }
     };
 
@@ -464,6 +489,7 @@ export function runAdapterContract(
       const aborted = failure(get(c, echo(), { signal: controller.signal }));
       const others = Array.from({ length: 4 }, () => get(c));
       await new Promise((r) => setTimeout(r, 50));
+      await collectGarbage();
       controller.abort();
       expect(await aborted).toBeTruthy();
       const responses = await Promise.all(others);
@@ -485,6 +511,7 @@ export function runAdapterContract(
         'five 401s and the refresh',
       );
       await sleep(50);
+      await collectGarbage();
       controller.abort();
       expectAbort(await aborted);
       const responses = await Promise.all(others);
@@ -508,6 +535,7 @@ export function runAdapterContract(
         () => gateway.stats.refreshes.ok >= 1 && gateway.stats.requests >= before + 5 + 1 + 5,
         'the refresh and five retries',
       );
+      await collectGarbage();
       controller.abort();
       expectAbort(await aborted);
       const responses = await Promise.all(others);
@@ -578,6 +606,20 @@ export function runAdapterContract(
       const response = await get(c, `${gateway.url}/api/redirect-same`);
       expect(response.status).toBe(200);
       expect(response.body.generation).toBe(1);
+    });
+
+    scenario('an abort reaches a request on its redirect hop', async () => {
+      const { c } = await setup({ header: 'both' });
+      await get(c);
+      const before = gateway.stats.requests;
+      // Long enough that the abort lands while the second hop is held, even on a loaded machine.
+      gateway.control.setLatency('api', 1_500);
+      const controller = new AbortController();
+      const aborted = failure(get(c, `${gateway.url}/api/redirect-same`, { signal: controller.signal }));
+      await until(() => gateway.stats.requests >= before + 2, 'the second hop');
+      await collectGarbage();
+      controller.abort();
+      expectAbort(await aborted);
     });
 
     scenario("two credentials never see each other's tokens", async () => {
