@@ -5,7 +5,7 @@ import { ConfigError, EkaAuthError } from './errors';
 import { longLivedSource } from './longLivedSource';
 import { MemoryStorage } from './MemoryStorage';
 import { createReporter } from './reporter';
-import { storageKeyFor } from './session';
+import { DEFAULT_BASE_URL, storageKeyFor } from './session';
 import { createSessionStore } from './sessionStore';
 import { createTokenCycler } from './tokenCycler';
 import type { TokenSource } from './tokenSource';
@@ -31,7 +31,7 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
     longLivedToken?: string;
   };
   validate(o);
-  const baseUrl = secureOrigin(o.baseUrl ?? 'https://api.eka.care', 'baseUrl');
+  const baseUrl = secureOrigin(o.baseUrl ?? DEFAULT_BASE_URL, 'baseUrl');
   const isAllowedUrl = originMatcher(
     (o.allowedOrigins ?? [baseUrl]).map((origin) => secureOrigin(origin, 'allowedOrigins entry')),
   );
@@ -55,7 +55,7 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
           });
   const store = createSessionStore(
     (!source.initial && o.storage) || new MemoryStorage(),
-    o.storageKey ?? storageKeyFor(o.clientId, o.sharingKey),
+    o.storageKey ?? storageKeyFor(o.clientId, o.sharingKey, baseUrl),
     reporter.warn,
   );
   const backoffBaseMs = o.backoff?.baseMs ?? 1_000;

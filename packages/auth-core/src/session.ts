@@ -1,9 +1,23 @@
 import type { StoredSession, TokenSet } from './types';
 
-/** Storage key for a credential: client id plus a short hash of the sharing key (never the key itself). */
-export function storageKeyFor(clientId: string | undefined, sharingKey: string | undefined): string {
-  return `eka-auth:${clientId ?? 'custom'}${sharingKey ? `:${hash(sharingKey)}` : ''}`;
+/**
+ * Storage key for a credential: client id, a short hash of the sharing key (never the key itself),
+ * and the gateway's origin unless it is Eka's production gateway — so staging and production sessions
+ * of one client id never share a stored token.
+ */
+export function storageKeyFor(
+  clientId: string | undefined,
+  sharingKey: string | undefined,
+  baseUrl?: string,
+): string {
+  const origin = baseUrl && new URL(baseUrl).origin;
+  return `eka-auth:${clientId ?? 'custom'}${sharingKey ? `:${hash(sharingKey)}` : ''}${
+    origin && origin !== DEFAULT_BASE_URL ? `@${origin}` : ''
+  }`;
 }
+
+/** Eka's production gateway, the default `baseUrl`. */
+export const DEFAULT_BASE_URL = 'https://api.eka.care';
 
 /** A 53-bit string hash (cyrb53): enough to keep workspaces apart, reveals nothing useful. */
 function hash(text: string): string {

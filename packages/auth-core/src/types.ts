@@ -166,7 +166,10 @@ export interface CommonOptions {
   allowedOrigins?: string[];
   /** Token storage. Default: in memory, per instance. */
   storage?: TokenStorage;
-  /** Storage key. Default derived from the client id and a hash of the sharing key. */
+  /**
+   * Storage key. Default derived from the client id, a hash of the sharing key and — unless it is
+   * `https://api.eka.care` — the origin of `baseUrl`.
+   */
   storageKey?: string;
   /** The fetch used for login/refresh only. Default `globalThis.fetch` (looked up per call). */
   fetch?: typeof fetch;

@@ -125,6 +125,24 @@ describe('storage', () => {
     expect(eka2.calls).toHaveLength(0);
   });
 
+  it('one client id on two gateways (staging, production) over one storage: each keeps its own token', async () => {
+    const storage = new MemoryStorage();
+    const staging = fakeEka();
+    const production = fakeEka();
+    const at = (baseUrl: string | undefined, eka: ReturnType<typeof fakeEka>) =>
+      createEkaAuth({ clientId: 'cid', clientSecret: SECRET, baseUrl, fetch: eka.fetch, storage });
+    const one = at('https://staging.example.com', staging);
+    await one.authorize('https://staging.example.com/x');
+    await flush();
+    const two = at(undefined, production);
+    await two.authorize(URL_);
+    expect(production.stats.logins).toBe(1);
+    expect(storage.get('eka-auth:cid@https://staging.example.com')?.accessToken).toBe('at-1');
+    expect(storage.get('eka-auth:cid')?.accessToken).toBe('at-1');
+    expect(staging.stats.logins).toBe(1);
+    expect(two.getSnapshot().generation).toBe(1);
+  });
+
   it('logout() deletes the stored session', async () => {
     const storage = new MemoryStorage();
     const { auth } = make(storage);
