@@ -159,6 +159,13 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
         const result: any = next(options);
         // got may pass no options when it could not build them (that error holds no token).
         if (!options || options.isStream) return result;
+        // got 15+ makes a native promise: `await` ignores an own `then` on it, so an error that skips
+        // `beforeError` (an aborted `signal`) would reach the caller unredacted. Hand back a promise of
+        // ours instead: got copies its methods (`json()`, `on()`, …) onto it, and they await it.
+        if (Object.getPrototypeOf(result) === Promise.prototype)
+          return result.then(undefined, (error: RequestError) => {
+            throw redact(error);
+          });
         // biome-ignore lint/suspicious/noThenProperty: got's promise is a thenable; its own `then` redacts.
         result.then = then;
         result.catch = catchError;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { runAdapterContract, SAFE_TO_LOG_SCENARIOS } from '@eka/auth-testing/contract';
+import { runAdapterContract } from '@eka/auth-testing/contract';
 import type { Got, Response } from 'got';
 import { describe, expect, it } from 'vitest';
 import { withEkaAuth } from '../src/index';
@@ -8,11 +8,6 @@ import { toGotOptions } from './toGotOptions';
 // got 15 and 16, the oldest and the newest release of each (the peer range is ^14.6.1 || ^15 || ^16;
 // contract.test.ts covers 14). They need Node >= 22: on an older Node the test says so and checks that
 // got's own `engines` is why. tests/node-matrix runs this file on Node 22, 24 and 26.
-//
-// Known: on got 15 and 16 the error of a request aborted by its `signal` still carries the token in
-// `error.options.headers` (got 14's is redacted): asserted with `expectFailures`, so a fix turns this red
-// and asks for the entry to go. See the README's "Logging errors safely".
-const ABORT_NOT_REDACTED = SAFE_TO_LOG_SCENARIOS.filter((title) => title.endsWith(': abort'));
 
 // A FormData body re-sent after a 401 keeps got's own length handling (clearing `content-length` made
 // got 15.0.0–16.0.x send the multipart body with neither a length nor chunked encoding).
@@ -77,7 +72,7 @@ describe('@eka/auth-got contract on got 15 and 16', () => {
           },
         };
       },
-      { bodies, expectFailures: ABORT_NOT_REDACTED },
+      { bodies },
     );
   }
 });
