@@ -22,8 +22,8 @@ export interface EkaAuthHooks {
   /** `init`, `beforeRequest`, `beforeRedirect`, `afterResponse` and `beforeError` hooks. */
   hooks: Partial<Hooks>;
   /**
-   * One handler that makes every error of a promise call safe to log before your code sees it (got
-   * runs no hook for an aborted `signal`). Streams are covered by the `beforeError` hook.
+   * One handler that makes every error safe to log before your code sees it, including the error of an
+   * aborted `signal`, for which got runs no hook (promise calls and `got.stream()`).
    */
   handlers: HandlerFunction[];
 }
@@ -158,7 +158,16 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
       (options, next) => {
         const result: any = next(options);
         // got may pass no options when it could not build them (that error holds no token).
-        if (!options || options.isStream) return result;
+        if (!options) return result;
+        if (options.isStream) {
+          // An aborted `signal` skips `beforeError`: redact the error as the stream emits it.
+          const emit = result.emit;
+          result.emit = function (this: unknown, name: string | symbol, ...args: unknown[]) {
+            if (name === 'error' && args[0]) redact(args[0] as RequestError);
+            return emit.call(this, name, ...args);
+          };
+          return result;
+        }
         // got 15+ makes a native promise: `await` ignores an own `then` on it, so an error that skips
         // `beforeError` (an aborted `signal`) would reach the caller unredacted. Hand back a promise of
         // ours instead: got copies its methods (`json()`, `on()`, …) onto it, and they await it.

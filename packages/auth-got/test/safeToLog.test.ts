@@ -106,6 +106,17 @@ describe.each([
     for (const text of texts(error)) expect(text).not.toContain(token);
   });
 
+  it('an aborted stream request emits a redacted error (got runs no hook for it)', async () => {
+    const auth = makeAuth('both');
+    const api = withEkaAuth(library.extend({ prefixUrl: gateway.url, retry: { limit: 0 } }), auth);
+    const token = await auth.getAccessToken();
+    const error = await new Promise<RequestError>((resolve) => {
+      api.stream('api/slow?ms=2000', { signal: AbortSignal.timeout(100) }).on('error', resolve).resume();
+    });
+    expect(error.options.headers.authorization).toBe('[redacted]');
+    for (const text of texts(error)) expect(text).not.toContain(token);
+  });
+
   it("got's own retries go out with the live token; the error after the last one is redacted", async () => {
     const auth = makeAuth('both');
     const api = withEkaAuth(
