@@ -111,7 +111,10 @@ describe.each([
     const api = withEkaAuth(library.extend({ prefixUrl: gateway.url, retry: { limit: 0 } }), auth);
     const token = await auth.getAccessToken();
     const error = await new Promise<RequestError>((resolve) => {
-      api.stream('api/slow?ms=2000', { signal: AbortSignal.timeout(100) }).on('error', resolve).resume();
+      api
+        .stream('api/slow?ms=2000', { signal: AbortSignal.timeout(100) })
+        .on('error', resolve)
+        .resume();
     });
     expect(error.options.headers.authorization).toBe('[redacted]');
     for (const text of texts(error)) expect(text).not.toContain(token);
