@@ -1,4 +1,12 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -306,6 +314,74 @@ describe('fileStorage', () => {
     expect(events.some((e) => e.type === 'warning' && e.message.includes('corrupt'))).toBe(true);
     await vi.waitFor(() =>
       expect(JSON.parse(readFileSync(path, 'utf8'))['eka-auth:cid'].accessToken).toBe('at-1'),
+    );
+  });
+
+  it('two processes on one file: check → lock file → re-check gives one refresh between them', async () => {
+    const path = join(dir(), 'tokens.json');
+    const eka = fakeEka();
+    const clock = manualClock();
+    // Two fileStorage objects share nothing in memory: only the files coordinate them, as two processes.
+    const a = make(fileStorage(path), eka, clock);
+    await a.auth.authorize(URL_);
+    await vi.waitFor(() => expect(() => statSync(path)).not.toThrow());
+    const b = make(fileStorage(path), eka, clock);
+    await b.auth.authorize(URL_);
+    expect(eka.stats.logins).toBe(1);
+    clock.advance(1800_001);
+    const [da, db] = await Promise.all([a.auth.authorize(URL_), b.auth.authorize(URL_)]);
+    expect(eka.stats.refreshes).toBe(1);
+    expect(eka.stats.reused).toBe(0);
+    expect(da.headers?.authorization).toBe(db.headers?.authorization);
+    expect(readdirSync(join(path, '..')).filter((name) => name !== 'tokens.json')).toEqual([]);
+  });
+
+  it("a crashed holder's lock file is taken over once it is stale", async () => {
+    const path = join(dir(), 'tokens.json');
+    const lock = `${path}.eka-auth_cid.lock`;
+    writeFileSync(lock, '');
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(lock, past, past);
+    const { auth, eka } = make(fileStorage(path, { staleLockMs: 1_000 }));
+    expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-1');
+    expect(eka.stats.logins).toBe(1);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('a live holder keeps its lock: the waiter times out, then succeeds once it is released', async () => {
+    const path = join(dir(), 'tokens.json');
+    const storage = fileStorage(path, { staleLockMs: 300 });
+    let release!: () => void;
+    const held = storage.lock!('eka-auth:cid', () => new Promise<void>((r) => (release = r)), {
+      signal: new AbortController().signal,
+    });
+    await vi.waitFor(() => expect(release).toBeDefined());
+    const eka = fakeEka();
+    const auth = createEkaAuth({
+      clientId: 'cid',
+      clientSecret: SECRET,
+      fetch: eka.fetch,
+      storage,
+      timeoutMs: 1_000,
+    });
+    // Held (and touched) well past staleLockMs: never taken over while its holder lives.
+    const error = await auth.getAccessToken({ maxWaitMs: 0 }).catch((e) => e);
+    expect(error.code).toBe('TIMEOUT');
+    expect(eka.stats.logins).toBe(0);
+    release();
+    await held;
+    expect(await auth.getAccessToken()).toBe('at-1');
+    auth.dispose();
+  });
+
+  it('concurrent saves of two credentials to one file keep both', async () => {
+    const path = join(dir(), 'tokens.json');
+    const session = (accessToken: string) => ({ v: 1 as const, accessToken });
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) => fileStorage(path).set(`key-${i}`, session(`at-${i}`))),
+    );
+    expect(Object.keys(JSON.parse(readFileSync(path, 'utf8'))).sort()).toEqual(
+      Array.from({ length: 8 }, (_, i) => `key-${i}`),
     );
   });
 
