@@ -5,8 +5,8 @@ import {
   storageKeyFor,
   type TokenRequestEvent,
 } from '@eka/auth-core';
+import { fileStorage } from '@eka/auth-core/file';
 import { configDiagnosis, type Diagnosis, diagnoseFailure } from './diagnoseFailure';
-import { lockedFileStorage } from './lockedFileStorage';
 import { observeFetch } from './observeFetch';
 
 /** Options of {@link getToken}. */
@@ -64,8 +64,9 @@ export async function getToken(options: GetTokenOptions): Promise<GetTokenResult
       ...(options.cachePath === null
         ? {}
         : {
-            // Held at most for one login/refresh; a lock older than that belongs to a process that died.
-            storage: lockedFileStorage(options.cachePath, { staleMs: Math.max(60_000, 2 * timeoutMs) }),
+            // The core's file storage locks `<path>.lock` for each login/refresh; a lock untouched for
+            // longer than this (or whose process is gone) belongs to a run that died.
+            storage: fileStorage(options.cachePath, { staleLockMs: Math.max(60_000, 2 * timeoutMs) }),
             storageKey: `${storageKeyFor(clientId, sharingKey)}@${new URL(baseUrl).origin}`,
           }),
     });

@@ -5,22 +5,23 @@ import type { StoredSession, TokenStorage } from './types';
 /** Options of {@link fileStorage}. */
 export interface FileStorageOptions {
   /**
-   * A lock file whose holder has not touched it for this long is taken over (its process crashed).
-   * A live holder touches it every third of this. Default 10 000 ms.
+   * A lock file untouched for this long is taken over even if its process seems alive (a live holder
+   * touches it every third of this; one whose process is gone from this machine is taken over at once).
+   * Default 10 000 ms.
    */
   staleLockMs?: number;
 }
 
 /**
- * Token storage in a JSON file for Node CLIs and small fleets on one machine: tokens survive between
+ * Token storage in a JSON file for Node CLIs and processes on one machine: tokens survive between
  * runs, so a second run makes no login. The file is written with mode 0600 (directory 0700) by
  * write-then-rename, so a crash never leaves half a file; a corrupt file is ignored with a warning and
  * overwritten on the next save. One file can hold several credentials (one entry per storage key).
  *
- * Processes sharing the file make one login/refresh between them: the core runs each under `lock`, a
- * lock file beside the tokens (`<path>.<key>.lock`, created exclusively), and whoever waited adopts
- * the stored result. Writes are serialised by a second lock file (`<path>.lock`), so two processes
- * saving different credentials never lose one.
+ * Processes sharing the file make one login/refresh between them and never present a refresh token
+ * twice: the core runs each under `lock`, which holds `<path>.lock` (created exclusively, holding the
+ * pid), and whoever waited finds the new session in the file. Writes hold `<path>.write.lock`, so two
+ * processes saving different credentials never lose one.
  */
 export function fileStorage(path: string, options: FileStorageOptions = {}): TokenStorage {
   const staleMs = options.staleLockMs ?? 10_000;
@@ -40,7 +41,7 @@ export function fileStorage(path: string, options: FileStorageOptions = {}): Tok
     }
   };
   const update = (change: (all: Record<string, unknown>) => void) =>
-    withLockFile(`${path}.lock`, staleMs, undefined, async () => {
+    withLockFile(`${path}.write.lock`, staleMs, undefined, async () => {
       const current = await readAll();
       const all = typeof current === 'string' ? {} : current;
       change(all);
@@ -63,15 +64,14 @@ export function fileStorage(path: string, options: FileStorageOptions = {}): Tok
       update((all) => {
         delete all[key];
       }),
-    lock: (key, fn, { signal }) =>
-      withLockFile(`${path}.${key.replace(/[^\w.-]/g, '_')}.lock`, staleMs, signal, fn),
+    lock: (_key, fn, { signal }) => withLockFile(`${path}.lock`, staleMs, signal, fn),
   };
 }
 
 /**
- * Runs `fn` while holding `file`, created exclusively (`wx`): other holders wait, polling with a
- * growing pause, until it is removed, `signal` aborts, or it is older than `staleMs` (its holder died:
- * a live holder touches it every `staleMs / 3`).
+ * Runs `fn` while holding `file`, created exclusively (`wx`) with our pid in it. Others wait, polling
+ * with a growing pause, until it is removed, `signal` aborts, or it is abandoned: its pid is gone from
+ * this machine, or nobody touched it for `staleMs` (a live holder touches it every `staleMs / 3`).
  */
 async function withLockFile<T>(
   file: string,
@@ -80,32 +80,14 @@ async function withLockFile<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
-    signal?.throwIfAborted();
-    try {
-      const handle = await open(file, 'wx', 0o600);
-      await handle.close();
-      break;
-    } catch (error: any) {
-      if (error?.code !== 'EEXIST') throw error;
-    }
-    const touched = await stat(file).then(
-      (s) => s.mtimeMs,
-      () => undefined,
-    );
-    if (touched !== undefined && Date.now() - touched > staleMs) {
-      // Take over by renaming the stale file away: of several waiters, only one rename succeeds.
-      const away = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.stale`;
-      if (
-        await rename(file, away).then(
-          () => true,
-          () => false,
-        )
-      )
-        await rm(away, { force: true });
+  for (let pause = 5; !(await tryLock(file)); pause = Math.min(pause * 2, 100)) {
+    const abandoned = await abandonedLock(file, staleMs);
+    if (abandoned !== undefined) {
+      // Remove it only if it is still the same file (not a fresh lock another waiter just took).
+      if ((await stat(file).catch(() => undefined))?.ino === abandoned) await rm(file, { force: true });
       continue;
     }
-    await new Promise((resolve) => setTimeout(resolve, pause));
+    await wait(pause + Math.random() * pause, signal);
   }
   const touch = setInterval(() => {
     const now = new Date();
@@ -118,4 +100,57 @@ async function withLockFile<T>(
     clearInterval(touch);
     await rm(file, { force: true });
   }
+}
+
+/** Creates the lock file exclusively; false when another process holds it. */
+async function tryLock(file: string): Promise<boolean> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(file, 'wx', 0o600);
+  } catch (error: any) {
+    if (error?.code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(`${process.pid}\n`);
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+/** The inode of an abandoned lock file (see {@link withLockFile}); `undefined` while held or gone. */
+async function abandonedLock(file: string, staleMs: number): Promise<number | undefined> {
+  try {
+    const [text, info] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
+    if (Date.now() - info.mtimeMs > staleMs) return info.ino;
+    const pid = Number(text.trim());
+    // The pid is written right after the exclusive create: an empty file is a holder about to write it.
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    try {
+      process.kill(pid, 0);
+      return undefined;
+    } catch (error: any) {
+      return error?.code === 'ESRCH' ? info.ino : undefined;
+    }
+  } catch {
+    // Released meanwhile: the next attempt takes it.
+    return undefined;
+  }
+}
+
+/** Waits `ms`, or rejects with the signal's reason when it aborts first. */
+function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

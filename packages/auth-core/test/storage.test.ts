@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdtempSync,
@@ -338,14 +339,24 @@ describe('fileStorage', () => {
 
   it("a crashed holder's lock file is taken over once it is stale", async () => {
     const path = join(dir(), 'tokens.json');
-    const lock = `${path}.eka-auth_cid.lock`;
-    writeFileSync(lock, '');
+    const lock = `${path}.lock`;
+    writeFileSync(lock, `${process.pid}\n`);
     const past = new Date(Date.now() - 60_000);
     utimesSync(lock, past, past);
     const { auth, eka } = make(fileStorage(path, { staleLockMs: 1_000 }));
     expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-1');
     expect(eka.stats.logins).toBe(1);
     expect(existsSync(lock)).toBe(false);
+  });
+
+  it('a lock file left by a process that is gone is taken over at once', async () => {
+    const path = join(dir(), 'tokens.json');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(`${path}.lock`, `${dead}\n`);
+    const { auth, eka } = make(fileStorage(path, { staleLockMs: 600_000 }));
+    expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-1');
+    expect(eka.stats.logins).toBe(1);
+    expect(existsSync(`${path}.lock`)).toBe(false);
   });
 
   it('a live holder keeps its lock: the waiter times out, then succeeds once it is released', async () => {
