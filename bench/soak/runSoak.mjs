@@ -7,6 +7,8 @@
 // hung past its deadline), unhandled rejections, token-endpoint calls against a bound derived from
 // what the chaos did, refresh tokens presented twice (the gateway's `refreshes.reused`), and the
 // latency that faults added to the requests that met one.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createEkaAuth } from '@eka/auth-core';
 import { startEkaGateway } from '@eka/auth-testing';
 import { chaosActions } from './chaosActions.mjs';
@@ -51,10 +53,17 @@ export const SOAK_DEFAULTS = Object.freeze({
   ownTimeoutMs: [400, 4000],
   /** A request with no timeout and no abort is hung when it has not settled this long after its start. */
   patienceMs: 30_000,
+  /** A request that still succeeds this long after its caller aborted it ignored the abort. */
+  abortLandMs: 1_000,
   /** Added to every deadline (own timeout, abort) before a request counts as hung. */
   marginMs: 5_000,
   /** Failed requests kept per failure code in `failureSamples` (with timings, to read next to `chaos.log`). */
   samplesPerCode: 5,
+  /**
+   * Run the garbage collector this often (0: never). An abort or a timeout must still land when the
+   * objects between it and the request (derived signals, Requests) are held by nobody but the runtime.
+   */
+  gcEveryMs: 1_000,
   /** Options of every `createEkaAuth` (short timeout and back-off, so faults cost seconds, not minutes). */
   core: Object.freeze({
     timeoutMs: 1_000,
@@ -97,6 +106,13 @@ export async function runSoak(options = {}) {
   const chaosRandom = randomTools(mulberry32(deriveSeed(seed, `${phase}:chaos`)));
   const pickRandom = randomTools(mulberry32(deriveSeed(seed, `${phase}:pick`)));
   const storageRandom = randomTools(mulberry32(deriveSeed(seed, `${phase}:storage`)));
+
+  let collector;
+  if (config.gcEveryMs > 0) {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc');
+    collector = setInterval(() => gc(), config.gcEveryMs);
+  }
 
   const unhandled = [];
   const onUnhandled = (reason) => unhandled.push(describeReason(reason));
@@ -185,6 +201,7 @@ export async function runSoak(options = {}) {
   const pending = new Set();
   const done = []; // settled records
   const hung = [];
+  const ignoredAborts = [];
   let requestCount = 0;
 
   /** The plan of request `n`: a function of (seed, phase, n) alone, whichever worker sends it. */
@@ -225,6 +242,7 @@ export async function runSoak(options = {}) {
       controller = new AbortController();
       timer = setTimeout(() => {
         record.abortFired = true;
+        record.abortedAt = now();
         controller.abort();
       }, plan.abortAfterMs);
     }
@@ -233,6 +251,14 @@ export async function runSoak(options = {}) {
       record.end = now();
       record.result =
         status >= 200 && status < 300 ? { kind: 'ok' } : { kind: 'failed', code: `HTTP_${status}` };
+      if (record.abortedAt !== undefined && record.end - record.abortedAt > config.abortLandMs) {
+        ignoredAborts.push({
+          adapter,
+          client: client.name,
+          n: record.n,
+          lateMs: round(record.end - record.abortedAt),
+        });
+      }
       // A JSON body must reach the API byte-identical, with its content type, even when re-sent after a 401.
       if (record.result.kind === 'ok' && plan.body && !echoedBody(data, plan.body)) {
         record.result = { kind: 'failed', code: 'BODY_MISMATCH' };
@@ -339,6 +365,7 @@ export async function runSoak(options = {}) {
     stopping = true;
     clearInterval(watchdog);
     clearInterval(progress);
+    clearInterval(collector);
     for (const client of everyClient) dispose(client);
     await gateway.close();
     // Hung requests (if any) settle now that the sockets are gone; their workers end with them.
@@ -352,6 +379,7 @@ export async function runSoak(options = {}) {
     config,
     done,
     hung,
+    ignoredAborts,
     unhandled,
     windows,
     gatewayStats,
@@ -460,6 +488,7 @@ function summarise(raw) {
     byAdapter,
     bySlot,
     hung: raw.hung,
+    ignoredAborts: raw.ignoredAborts,
     untypedCount,
     untyped,
     unhandled: raw.unhandled,
