@@ -120,6 +120,7 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
       if (disposed) return;
       disposed = true;
       cycler.dispose();
+      reporter.emit({ type: 'disposed' });
       reporter.clear();
     },
     toJSON: () => ({ state: cycler.state, generation: cycler.generation }),

@@ -149,7 +149,9 @@ export type EkaAuthEvent =
       code?: EkaAuthErrorCode;
     }
   | { type: 'failure'; error: EkaAuthError }
-  | { type: 'warning'; message: string; error?: unknown };
+  | { type: 'warning'; message: string; error?: unknown }
+  /** `dispose()` was called: the last event; listeners are removed right after it. */
+  | { type: 'disposed' };
 
 /** Options for {@link createEkaAuth}, common to every credential mode. */
 export interface CommonOptions {

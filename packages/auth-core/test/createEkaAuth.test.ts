@@ -631,6 +631,17 @@ describe('createEkaAuth: logout and dispose', () => {
     expect(listener).not.toHaveBeenCalled();
   });
 
+  it('dispose() emits one last `disposed` event to every event listener', () => {
+    const { auth, events } = setup();
+    const other = vi.fn();
+    auth.onEvent(other);
+    auth.dispose();
+    auth.dispose();
+    expect(events.filter((e) => e.type === 'disposed')).toEqual([{ type: 'disposed' }]);
+    expect(events.at(-1)).toEqual({ type: 'disposed' });
+    expect(other.mock.calls).toEqual([[{ type: 'disposed' }]]);
+  });
+
   it('every state change is emitted once, in order', async () => {
     const { auth, events, clock } = setup();
     await auth.authorize(URL_);

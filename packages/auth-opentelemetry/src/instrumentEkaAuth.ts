@@ -77,8 +77,8 @@ const instrumentations = new WeakMap<
  * Instrumenting the same `auth` again with the same providers returns the first call's `uninstrument` (and
  * ignores the new attributes): nothing is counted twice.
  *
- * @returns `uninstrument()`: removes the event listener and the observable callbacks. Call it before
- *   `auth.dispose()`; calling it again does nothing.
+ * @returns `uninstrument()`: removes the event listener and the observable callbacks; calling it again
+ *   does nothing. `auth.dispose()` does the same (a disposed session is no longer counted).
  */
 export function instrumentEkaAuth(auth: EkaAuth, options: InstrumentEkaAuthOptions = {}): () => void {
   const meterProvider = options.meterProvider ?? metrics.getMeterProvider();
@@ -124,6 +124,9 @@ export function instrumentEkaAuth(auth: EkaAuth, options: InstrumentEkaAuthOptio
       guarded('a failure', () =>
         instruments.failures.add(1, { ...attributes, 'error.type': event.error.code }),
       );
+    } else if (event.type === 'disposed') {
+      // A disposed session is no longer observed (its state would be reported forever otherwise).
+      uninstrument();
     }
   });
 

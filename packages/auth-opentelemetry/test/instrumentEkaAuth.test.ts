@@ -424,6 +424,21 @@ describe('instrumentEkaAuth', () => {
     expect(add).toHaveBeenCalledTimes(2);
   });
 
+  it('a disposed auth is no longer counted: dispose() uninstruments it', async () => {
+    const one = makeAuth();
+    const two = makeAuth();
+    instrument(one.auth);
+    instrument(two.auth);
+    await one.ekaFetch(one.echo);
+    await two.ekaFetch(two.echo);
+    const valid = async () =>
+      (await telemetry.points(M.sessionCount)).find((p) => p.attributes[A.sessionState] === 'valid')?.value;
+    expect(await valid()).toBe(2);
+    one.auth.dispose();
+    expect(await valid()).toBe(1);
+    expect(one.events.at(-1)).toEqual({ type: 'disposed' });
+  });
+
   it('instrumenting twice with the same providers counts once and returns the same uninstrument', async () => {
     const { auth, ekaFetch, echo } = makeAuth();
     const first = instrument(auth);
