@@ -103,10 +103,10 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
   const forms = new WeakMap<object, FormData>();
 
   /**
-   * got's promise, failing with a redacted error: its own `then`/`catch`/`finally` redact the error
-   * (in place) before any of your handlers, `await`s and got's shortcuts (`.json()`, …) see it. got
-   * hands back the very promise it made (nothing copied, `cancel()` kept); a rejection nobody
-   * handles is still reported as unhandled.
+   * got 14's promise (a `PCancelable`, not a native promise), failing with a redacted error: its own
+   * `then`/`catch`/`finally` redact the error (in place) before any of your handlers, `await`s and
+   * got's shortcuts (`.json()`, …) see it. got hands back the very promise it made (`cancel()` kept);
+   * a rejection nobody handles is still reported as unhandled.
    */
   function then(this: any, onFulfilled?: unknown, onRejected?: unknown) {
     return Object.getPrototypeOf(this).then.call(this, onFulfilled, (error: RequestError) => {
