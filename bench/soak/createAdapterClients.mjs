@@ -25,7 +25,8 @@ const parseJson = (text) => {
 /** The caller's signal, combined with the request's own timeout for the fetch-based clients. */
 const fetchSignal = (signal, timeoutMs) => {
   const timeout = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
-  if (signal && timeout) return AbortSignal.any([signal, timeout]);
+  // `AbortSignal.any` holds its sources weakly (Node): keep the timeout referenced, or it never fires.
+  if (signal && timeout) return Object.assign(AbortSignal.any([signal, timeout]), { timeout });
   return signal ?? timeout;
 };
 

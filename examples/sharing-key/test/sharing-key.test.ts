@@ -47,8 +47,12 @@ describe('sharing-key example', () => {
     expect(gateway.stats.logins.ok).toBe(2);
 
     // One store, two keys: the sharing key's entry is keyed by a hash of it, never the key itself.
-    const ownKey = storageKeyFor(gateway.credentials.clientId, undefined);
-    const sharedKey = storageKeyFor(gateway.credentials.clientId, gateway.credentials.sharingKey);
+    const ownKey = storageKeyFor(gateway.credentials.clientId, undefined, gateway.url);
+    const sharedKey = storageKeyFor(
+      gateway.credentials.clientId,
+      gateway.credentials.sharingKey,
+      gateway.url,
+    );
     expect(ownKey).not.toBe(sharedKey);
     expect(sharedKey).not.toContain(gateway.credentials.sharingKey!);
     const ownSession = storage.get(ownKey) as StoredSession;

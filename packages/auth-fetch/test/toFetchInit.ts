@@ -8,7 +8,9 @@ export function toFetchInit(request: ContractRequest): RequestInit & { duplex?: 
   ].filter((s): s is AbortSignal => !!s);
   const init: RequestInit & { duplex?: 'half' } = {
     method: request.method,
-    signal: signals.length ? AbortSignal.any(signals) : undefined,
+    // `AbortSignal.any` holds its sources weakly (Node): keep them referenced, or a collected
+    // `AbortSignal.timeout()` never fires.
+    signal: signals.length ? Object.assign(AbortSignal.any(signals), { sources: signals }) : undefined,
   };
   const body = request.body;
   if (!body) return init;

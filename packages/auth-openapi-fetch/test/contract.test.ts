@@ -14,7 +14,8 @@ function call(client: ReturnType<typeof createClient>, request: ContractRequest)
   ].filter((s): s is AbortSignal => !!s);
   const init: Record<string, unknown> = {
     baseUrl: url.origin,
-    signal: signals.length ? AbortSignal.any(signals) : undefined,
+    // `AbortSignal.any` holds its sources weakly (Node): keep them referenced.
+    signal: signals.length ? Object.assign(AbortSignal.any(signals), { sources: signals }) : undefined,
     parseAs: 'text',
   };
   const body = request.body;

@@ -7,7 +7,9 @@ import { runAdapterContract } from '@eka/auth-testing/contract';
 function toFetchInit(request) {
   const signals = [request.signal, request.timeoutMs ? AbortSignal.timeout(request.timeoutMs) : undefined];
   const active = signals.filter(Boolean);
-  const init = { method: request.method, signal: active.length ? AbortSignal.any(active) : undefined };
+  // `AbortSignal.any` holds its sources weakly (Node): keep them referenced.
+  const signal = active.length ? Object.assign(AbortSignal.any(active), { sources: active }) : undefined;
+  const init = { method: request.method, signal };
   const body = request.body;
   if (!body) return init;
   if (body.kind === 'json') {

@@ -60,7 +60,11 @@ export interface ContractRequest {
   body?: ContractBody;
   /** Abort this request (covers waiting for a refresh and the retry). */
   signal?: AbortSignal;
-  /** The request's own deadline, set the way the client sets timeouts. */
+  /**
+   * The request's own deadline, set the way the client sets timeouts. The contract runs the garbage
+   * collector while it is pending: a signal combined with `AbortSignal.any([…, AbortSignal.timeout(ms)])`
+   * must keep its sources referenced (Node's `any` holds them weakly, and a collected timeout never fires).
+   */
   timeoutMs?: number;
   /**
    * Use the client the way its users do by default: a non-2xx answer rejects with the host client's
