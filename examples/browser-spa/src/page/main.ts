@@ -119,6 +119,8 @@ function describe(event: EkaAuthEvent): string {
       return `failure ${event.error.code}`;
     case 'unauthorized':
       return `401 answered: ${event.action}${event.code ? ` (${event.code})` : ''}`;
+    case 'disposed':
+      return 'disposed';
     default:
       return `warning: ${event.message}`;
   }
