@@ -1,4 +1,4 @@
-import { chmod, mkdir, open, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { StoredSession, TokenStorage } from './types';
 
@@ -80,43 +80,55 @@ async function withLockFile<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  for (let pause = 5; !(await tryLock(file)); pause = Math.min(pause * 2, 100)) {
+  let handle: FileHandle | undefined;
+  for (let pause = 5; !(handle = await tryLock(file)); pause = Math.min(pause * 2, 100)) {
     const abandoned = await abandonedLock(file, staleMs);
     if (abandoned !== undefined) {
-      // Remove it only if it is still the same file (not a fresh lock another waiter just took).
-      if ((await stat(file).catch(() => undefined))?.ino === abandoned) await rm(file, { force: true });
+      await removeIfSame(file, abandoned);
       continue;
     }
     await wait(pause + Math.random() * pause, signal);
   }
+  const held = handle;
+  const { ino } = await held.stat();
+  // Touched through our own handle: a lock taken over meanwhile (we were frozen past `staleMs`) is
+  // another process's file, which we neither keep alive nor remove.
   const touch = setInterval(() => {
     const now = new Date();
-    utimes(file, now, now).catch(() => {});
+    held.utimes(now, now).catch(() => {});
   }, staleMs / 3);
   touch.unref?.();
   try {
     return await fn();
   } finally {
     clearInterval(touch);
-    await rm(file, { force: true });
+    await held.close().catch(() => {});
+    await removeIfSame(file, ino);
   }
 }
 
-/** Creates the lock file exclusively; false when another process holds it. */
-async function tryLock(file: string): Promise<boolean> {
-  let handle: Awaited<ReturnType<typeof open>>;
+/** Removes `file` only if it is still the file with inode `ino` (not a lock another process took since). */
+async function removeIfSame(file: string, ino: number): Promise<void> {
+  if ((await stat(file).catch(() => undefined))?.ino === ino) await rm(file, { force: true });
+}
+
+/** Creates the lock file exclusively and writes our pid; `undefined` when another process holds it. */
+async function tryLock(file: string): Promise<FileHandle | undefined> {
+  let handle: FileHandle;
   try {
     handle = await open(file, 'wx', 0o600);
   } catch (error: any) {
-    if (error?.code === 'EEXIST') return false;
+    if (error?.code === 'EEXIST') return undefined;
     throw error;
   }
   try {
     await handle.writeFile(`${process.pid}\n`);
-  } finally {
-    await handle.close();
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await rm(file, { force: true });
+    throw error;
   }
-  return true;
+  return handle;
 }
 
 /** The inode of an abandoned lock file (see {@link withLockFile}); `undefined` while held or gone. */

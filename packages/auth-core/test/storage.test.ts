@@ -4,6 +4,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   utimesSync,
   writeFileSync,
@@ -383,6 +384,27 @@ describe('fileStorage', () => {
     await held;
     expect(await auth.getAccessToken()).toBe('at-1');
     auth.dispose();
+  });
+
+  it("a holder whose lock was taken over while it was frozen neither touches nor removes the new holder's lock", async () => {
+    const path = join(dir(), 'tokens.json');
+    const lock = `${path}.lock`;
+    const storage = fileStorage(path, { staleLockMs: 150 });
+    let release!: () => void;
+    const held = storage.lock!('eka-auth:cid', () => new Promise<void>((r) => (release = r)), {
+      signal: new AbortController().signal,
+    });
+    await vi.waitFor(() => expect(release).toBeDefined());
+    // Another process decided our lock was stale and took it: a new file in its place.
+    rmSync(lock);
+    writeFileSync(lock, `${process.ppid}\n`);
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(lock, past, past);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(statSync(lock).mtimeMs).toBeLessThan(Date.now() - 30_000);
+    release();
+    await held;
+    expect(readFileSync(lock, 'utf8')).toBe(`${process.ppid}\n`);
   });
 
   it('concurrent saves of two credentials to one file keep both', async () => {
