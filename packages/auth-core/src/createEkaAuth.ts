@@ -137,22 +137,24 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
 }
 
 function validate(o: any): void {
-  const bad = (message: string) => new ConfigError('CONFIG_INVALID', message);
-  if (!o || typeof o !== 'object') throw bad('options are required');
-  const given = [o.clientSecret, o.longLivedToken, o.login].filter((v) => v !== undefined).length;
-  if (given > 1) throw bad('give exactly one of clientId/clientSecret, longLivedToken or login');
-  if (o.header !== undefined && !['auth', 'authorization', 'both'].includes(o.header)) {
-    throw bad(`header must be 'auth', 'authorization' or 'both'`);
-  }
-  const nonEmpty = (name: string, what = `${name} must be a non-empty string`) => {
-    if (typeof o[name] !== 'string' || !o[name]) throw bad(what);
+  const check = (ok: unknown, message: string) => {
+    if (!ok) throw new ConfigError('CONFIG_INVALID', message);
   };
-  if (o.longLivedToken !== undefined) nonEmpty('longLivedToken');
-  else if (o.login !== undefined) {
-    if (typeof o.login !== 'function') throw bad('login must be a function');
-  } else {
-    nonEmpty('clientId', 'clientId is required');
-    nonEmpty('clientSecret', 'clientSecret is required');
-    if (o.sharingKey !== undefined) nonEmpty('sharingKey');
+  const text = (value: unknown) => typeof value === 'string' && value !== '';
+  check(o && typeof o === 'object', 'options are required');
+  check(
+    [o.clientSecret, o.longLivedToken, o.login].filter((v) => v !== undefined).length < 2,
+    'give exactly one of clientId/clientSecret, longLivedToken or login',
+  );
+  check(
+    o.header === undefined || ['auth', 'authorization', 'both'].includes(o.header),
+    `header must be 'auth', 'authorization' or 'both'`,
+  );
+  if (o.longLivedToken !== undefined) check(text(o.longLivedToken), 'longLivedToken must be a non-empty string');
+  else if (o.login !== undefined) check(typeof o.login === 'function', 'login must be a function');
+  else {
+    check(text(o.clientId), 'clientId is required');
+    check(text(o.clientSecret), 'clientSecret is required');
+    check(o.sharingKey === undefined || text(o.sharingKey), 'sharingKey must be a non-empty string');
   }
 }

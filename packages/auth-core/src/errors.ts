@@ -99,9 +99,13 @@ export function abortError(signal: AbortSignal): AbortError {
   return new AbortError('ABORTED', 'the operation was aborted', { cause: signal.reason });
 }
 
-/** Any failure of a token call as an {@link EkaAuthError}: ours as is, an abort of `signal` as a timeout. */
-export function toAuthError(cause: unknown, signal?: AbortSignal): EkaAuthError {
+/**
+ * Any failure of a token call as an {@link EkaAuthError}: ours as is, an abort of `signal` (the call's
+ * own timeout) as a `TimeoutError`, anything else (network, a throwing callback) as a `TransientError`.
+ */
+export function toAuthError(cause: unknown, signal?: AbortSignal, kind = 'login/refresh'): EkaAuthError {
   if (cause instanceof EkaAuthError) return cause;
-  if (signal?.aborted) return new TimeoutError('TIMEOUT', 'Eka login/refresh timed out', { cause });
-  return new TransientError('TRANSIENT', 'Eka login/refresh failed', { cause });
+  return signal?.aborted
+    ? new TimeoutError('TIMEOUT', `Eka ${kind} timed out`, { cause })
+    : new TransientError('TRANSIENT', `Eka ${kind} failed`, { cause });
 }

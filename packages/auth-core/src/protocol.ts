@@ -1,8 +1,7 @@
 import {
   CredentialsRejectedError,
-  type EkaAuthError,
   RefreshRejectedError,
-  TimeoutError,
+  toAuthError,
   TransientError,
 } from './errors';
 import type { TokenSet } from './types';
@@ -56,7 +55,7 @@ export async function callTokenEndpoint(call: TokenCall, report: CallReport): Pr
       redirect: 'manual',
     });
   } catch (cause) {
-    throw networkError(call, cause);
+    throw toAuthError(cause, call.signal, call.kind);
   }
   report.status = response.status;
   const receivedAt = call.now();
@@ -66,7 +65,7 @@ export async function callTokenEndpoint(call: TokenCall, report: CallReport): Pr
   try {
     body = JSON.parse(await response.text());
   } catch (cause) {
-    if (call.signal.aborted) throw networkError(call, cause);
+    if (call.signal.aborted) throw toAuthError(cause, call.signal, call.kind);
   }
   const status = response.status;
   const details = { status, requestId };
@@ -91,13 +90,6 @@ export async function callTokenEndpoint(call: TokenCall, report: CallReport): Pr
 
 /** 4xx means "rejected", except 408 (timeout) and 429 (rate limit), which are worth retrying. */
 const isRejection = (code: number) => code >= 400 && code < 500 && code !== 408 && code !== 429;
-
-function networkError(call: TokenCall, cause: unknown): EkaAuthError {
-  if (call.signal.aborted) {
-    return new TimeoutError('TIMEOUT', `Eka ${call.kind} timed out`, { cause });
-  }
-  return new TransientError('TRANSIENT', `Eka ${call.kind} failed: network error`, { cause });
-}
 
 function describe(body: any, clean: (text: string) => string): string {
   const text = body?.message ?? body?.error;

@@ -15,23 +15,23 @@ export type MachineEvent =
   /** logout(), here or in another tab/process. */
   | 'LOGOUT';
 
-const TABLE: Record<AuthState, Partial<Record<MachineEvent, AuthState>>> = {
-  unauthenticated: { START: 'refreshing', TOKEN: 'valid', LOGOUT: 'unauthenticated' },
-  refreshing: {
-    TOKEN: 'valid',
-    REJECTED: 'failed',
-    TRANSIENT_NO_TOKEN: 'failed',
-    TRANSIENT_KEEP_TOKEN: 'valid',
-    LOGOUT: 'unauthenticated',
-  },
-  valid: { START: 'refreshing', TOKEN: 'valid', LOGOUT: 'unauthenticated' },
-  failed: { START: 'refreshing', TOKEN: 'valid', LOGOUT: 'unauthenticated' },
-};
-
 /**
  * The pure transition function: no I/O, no clock. Returns the next state, or `undefined` when
  * `event` is not legal in `state` (the driver treats that as a bug and never applies it).
+ *
+ * | from \ event   | START      | TOKEN | REJECTED | TRANSIENT_NO_TOKEN | TRANSIENT_KEEP_TOKEN | LOGOUT          |
+ * | --------------- | ---------- | ----- | -------- | ------------------ | -------------------- | --------------- |
+ * | unauthenticated | refreshing | valid |          |                    |                      | unauthenticated |
+ * | refreshing      |            | valid | failed   | failed             | valid                | unauthenticated |
+ * | valid           | refreshing | valid |          |                    |                      | unauthenticated |
+ * | failed          | refreshing | valid |          |                    |                      | unauthenticated |
  */
 export function transition(state: AuthState, event: MachineEvent): AuthState | undefined {
-  return TABLE[state][event];
+  if (event === 'LOGOUT') return 'unauthenticated';
+  if (event === 'TOKEN') return 'valid';
+  // A login/refresh under way is never started twice, and only one under way can fail.
+  if (event === 'START') return state === 'refreshing' ? undefined : 'refreshing';
+  if (state !== 'refreshing') return undefined;
+  if (event === 'TRANSIENT_KEEP_TOKEN') return 'valid';
+  return event === 'REJECTED' || event === 'TRANSIENT_NO_TOKEN' ? 'failed' : undefined;
 }
