@@ -150,7 +150,8 @@ function validate(o: any): void {
     o.header === undefined || ['auth', 'authorization', 'both'].includes(o.header),
     `header must be 'auth', 'authorization' or 'both'`,
   );
-  if (o.longLivedToken !== undefined) check(text(o.longLivedToken), 'longLivedToken must be a non-empty string');
+  if (o.longLivedToken !== undefined)
+    check(text(o.longLivedToken), 'longLivedToken must be a non-empty string');
   else if (o.login !== undefined) check(typeof o.login === 'function', 'login must be a function');
   else {
     check(text(o.clientId), 'clientId is required');

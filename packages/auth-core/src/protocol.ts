@@ -1,9 +1,4 @@
-import {
-  CredentialsRejectedError,
-  RefreshRejectedError,
-  toAuthError,
-  TransientError,
-} from './errors';
+import { CredentialsRejectedError, RefreshRejectedError, TransientError, toAuthError } from './errors';
 import type { TokenSet } from './types';
 
 /** Unwrapped fetch marker: a wrapper sets `fn[UNWRAPPED] = original` so token calls never go through it. */

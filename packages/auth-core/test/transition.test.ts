@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { type AuthState, type MachineEvent, transition } from '../src/index';
 
 const STATES: AuthState[] = ['unauthenticated', 'refreshing', 'valid', 'failed'];
-const EVENTS: MachineEvent[] = ['START', 'TOKEN', 'REJECTED', 'TRANSIENT_NO_TOKEN', 'TRANSIENT_KEEP_TOKEN', 'LOGOUT'];
+const EVENTS: MachineEvent[] = [
+  'START',
+  'TOKEN',
+  'REJECTED',
+  'TRANSIENT_NO_TOKEN',
+  'TRANSIENT_KEEP_TOKEN',
+  'LOGOUT',
+];
 
 describe('transition', () => {
   it('is exactly the documented table (undefined = illegal)', () => {
