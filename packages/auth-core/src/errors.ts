@@ -100,12 +100,26 @@ export function abortError(signal: AbortSignal): AbortError {
 }
 
 /**
- * Any failure of a token call as an {@link EkaAuthError}: ours as is, an abort of `signal` (the call's
- * own timeout) as a `TimeoutError`, anything else (network, a throwing callback) as a `TransientError`.
+ * A token call that got no answer: a `TimeoutError` when `signal` (the call's own timeout) fired, else
+ * a `TransientError` — whatever `cause` is: a fetch wrapped by an adapter may throw one of our errors
+ * (its own `ABORTED`), which is never the gateway's verdict on the credentials.
  */
-export function toAuthError(cause: unknown, signal?: AbortSignal, kind = 'login/refresh'): EkaAuthError {
-  if (cause instanceof EkaAuthError) return cause;
+export function callFailure(
+  cause: unknown,
+  signal: AbortSignal | undefined,
+  kind = 'login/refresh',
+): EkaAuthError {
   return signal?.aborted
     ? new TimeoutError('TIMEOUT', `Eka ${kind} timed out`, { cause })
     : new TransientError('TRANSIENT', `Eka ${kind} failed`, { cause });
+}
+
+/**
+ * Any failure of a token call as an {@link EkaAuthError}: ours as is — except an `ABORTED` once the
+ * call's own `signal` fired, which is the call's timeout — anything else via {@link callFailure}.
+ */
+export function toAuthError(cause: unknown, signal?: AbortSignal): EkaAuthError {
+  return cause instanceof EkaAuthError && !(signal?.aborted && cause.code === 'ABORTED')
+    ? cause
+    : callFailure(cause, signal);
 }

@@ -35,7 +35,8 @@ export function fileStorage(path: string, options: FileStorageOptions = {}): Tok
     }
     try {
       const parsed = JSON.parse(text);
-      return parsed && typeof parsed === 'object' ? parsed : text;
+      // Anything but a JSON object (`[]`, a number, `null`) is corrupt: handed over as text, then overwritten.
+      return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : text;
     } catch {
       return text;
     }
@@ -80,17 +81,19 @@ async function withLockFile<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  // Unique to this holding: the pid (to tell a dead holder) and a nonce (inode numbers are reused at
+  // once on most file systems, so only the content tells one lock file from the next).
+  const id = `${process.pid} ${Date.now().toString(36)}${Math.random().toString(36).slice(2)}\n`;
   let handle: FileHandle | undefined;
-  for (let pause = 5; !(handle = await tryLock(file)); pause = Math.min(pause * 2, 100)) {
+  for (let pause = 5; !(handle = await tryLock(file, id)); pause = Math.min(pause * 2, 100)) {
     const abandoned = await abandonedLock(file, staleMs);
     if (abandoned !== undefined) {
-      await removeIfSame(file, abandoned);
+      await takeOver(file, abandoned, staleMs);
       continue;
     }
     await wait(pause + Math.random() * pause, signal);
   }
   const held = handle;
-  const { ino } = await held.stat();
   // Touched through our own handle: a lock taken over meanwhile (we were frozen past `staleMs`) is
   // another process's file, which we neither keep alive nor remove.
   const touch = setInterval(() => {
@@ -103,17 +106,35 @@ async function withLockFile<T>(
   } finally {
     clearInterval(touch);
     await held.close().catch(() => {});
-    await removeIfSame(file, ino);
+    if ((await readFile(file, 'utf8').catch(() => undefined)) === id) await rm(file, { force: true });
   }
 }
 
-/** Removes `file` only if it is still the file with inode `ino` (not a lock another process took since). */
-async function removeIfSame(file: string, ino: number): Promise<void> {
-  if ((await stat(file).catch(() => undefined))?.ino === ino) await rm(file, { force: true });
+/**
+ * Removes the abandoned lock `file` (whose content was `content`), one waiter at a time: under
+ * `<file>.takeover` it is checked again, so of several waiters that found it abandoned only one
+ * removes it, and none removes the lock another has taken since. A takeover guard left by a process
+ * that died holding it (a few milliseconds' window) is removed once older than `staleMs`.
+ */
+async function takeOver(file: string, content: string, staleMs: number): Promise<void> {
+  const guardFile = `${file}.takeover`;
+  const guard = await tryLock(guardFile, `${process.pid}\n`);
+  if (!guard) {
+    const info = await stat(guardFile).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > staleMs) await rm(guardFile, { force: true });
+    else await wait(5, undefined);
+    return;
+  }
+  try {
+    if ((await abandonedLock(file, staleMs)) === content) await rm(file, { force: true });
+  } finally {
+    await guard.close().catch(() => {});
+    await rm(guardFile, { force: true });
+  }
 }
 
-/** Creates the lock file exclusively and writes our pid; `undefined` when another process holds it. */
-async function tryLock(file: string): Promise<FileHandle | undefined> {
+/** Creates `file` exclusively and writes `content`; `undefined` when it exists (another holder). */
+async function tryLock(file: string, content: string): Promise<FileHandle | undefined> {
   let handle: FileHandle;
   try {
     handle = await open(file, 'wx', 0o600);
@@ -122,7 +143,7 @@ async function tryLock(file: string): Promise<FileHandle | undefined> {
     throw error;
   }
   try {
-    await handle.writeFile(`${process.pid}\n`);
+    await handle.writeFile(content);
   } catch (error) {
     await handle.close().catch(() => {});
     await rm(file, { force: true });
@@ -131,19 +152,19 @@ async function tryLock(file: string): Promise<FileHandle | undefined> {
   return handle;
 }
 
-/** The inode of an abandoned lock file (see {@link withLockFile}); `undefined` while held or gone. */
-async function abandonedLock(file: string, staleMs: number): Promise<number | undefined> {
+/** The content of an abandoned lock file (see {@link withLockFile}); `undefined` while held or gone. */
+async function abandonedLock(file: string, staleMs: number): Promise<string | undefined> {
   try {
     const [text, info] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
-    if (Date.now() - info.mtimeMs > staleMs) return info.ino;
-    const pid = Number(text.trim());
+    if (Date.now() - info.mtimeMs > staleMs) return text;
+    const pid = Number.parseInt(text, 10);
     // The pid is written right after the exclusive create: an empty file is a holder about to write it.
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
     try {
       process.kill(pid, 0);
       return undefined;
     } catch (error: any) {
-      return error?.code === 'ESRCH' ? info.ino : undefined;
+      return error?.code === 'ESRCH' ? text : undefined;
     }
   } catch {
     // Released meanwhile: the next attempt takes it.

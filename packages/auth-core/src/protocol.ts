@@ -1,4 +1,4 @@
-import { CredentialsRejectedError, RefreshRejectedError, TransientError, toAuthError } from './errors';
+import { CredentialsRejectedError, callFailure, RefreshRejectedError, TransientError } from './errors';
 import type { TokenSet } from './types';
 
 /** Unwrapped fetch marker: a wrapper sets `fn[UNWRAPPED] = original` so token calls never go through it. */
@@ -50,7 +50,7 @@ export async function callTokenEndpoint(call: TokenCall, report: CallReport): Pr
       redirect: 'manual',
     });
   } catch (cause) {
-    throw toAuthError(cause, call.signal, call.kind);
+    throw callFailure(cause, call.signal, call.kind);
   }
   report.status = response.status;
   const receivedAt = call.now();
@@ -60,7 +60,7 @@ export async function callTokenEndpoint(call: TokenCall, report: CallReport): Pr
   try {
     body = JSON.parse(await response.text());
   } catch (cause) {
-    if (call.signal.aborted) throw toAuthError(cause, call.signal, call.kind);
+    if (call.signal.aborted) throw callFailure(cause, call.signal, call.kind);
   }
   const status = response.status;
   const details = { status, requestId };

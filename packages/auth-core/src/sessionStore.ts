@@ -34,9 +34,13 @@ export function createSessionStore(
     degraded = true;
     storage = new MemoryStorage();
     unsubscribe();
+    // Only the failure's name and code: its message or `cause` may quote the value (the tokens) it
+    // was given, and error trackers and `util.inspect` print a `cause` however it is attached.
+    const { name, code } = (cause ?? {}) as { name?: unknown; code?: unknown };
+    const kind = [name, code].filter((part) => typeof part === 'string' && part).join(' ');
     warn(
       'token storage failed; using memory for this session',
-      new StorageError('STORAGE_FAILURE', 'storage failed', { cause }),
+      new StorageError('STORAGE_FAILURE', `storage failed${kind ? ` (${kind})` : ''}`),
     );
   };
   return {

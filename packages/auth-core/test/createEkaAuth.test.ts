@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  AbortError,
   type AuthDecision,
   type AuthState,
   createEkaAuth,
@@ -346,6 +347,41 @@ describe('createEkaAuth: failures', () => {
       expect(states).toEqual(['refreshing', 'valid']);
     },
   );
+
+  it('a token call whose fetch throws one of our own errors (a wrapped fetch) is a transient failure, not a verdict', async () => {
+    const eka = fakeEka();
+    let calls = 0;
+    const auth = createEkaAuth({
+      clientId: 'cid',
+      clientSecret: SECRET,
+      header: 'authorization',
+      retry: { baseDelayMs: 1 },
+      // An adapter's wrapper under someone else's: it gave up with its own AbortError.
+      fetch: ((url: string, init: RequestInit) =>
+        ++calls === 1
+          ? Promise.reject(new AbortError('ABORTED', 'the operation was aborted'))
+          : eka.fetch(url, init)) as typeof fetch,
+    });
+    expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-1');
+    expect(calls).toBe(2);
+    expect(auth.state).toBe('valid');
+  });
+
+  it('an ABORTED from a login callback once the attempt timed out counts as the timeout (retried)', async () => {
+    let calls = 0;
+    const auth = createEkaAuth({
+      timeoutMs: 50,
+      retry: { baseDelayMs: 1 },
+      login: ({ signal }) =>
+        ++calls === 1
+          ? new Promise((_, reject) =>
+              signal.addEventListener('abort', () => reject(new AbortError('ABORTED', 'aborted'))),
+            )
+          : Promise.resolve({ accessToken: 'custom-1', expiresIn: 3600 }),
+    });
+    expect(await auth.getAccessToken()).toBe('custom-1');
+    expect(calls).toBe(2);
+  });
 
   it('a refresh token is never presented twice: after a failed refresh the retry logs in', async () => {
     const { auth, eka } = setup();

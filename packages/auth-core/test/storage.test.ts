@@ -94,6 +94,25 @@ describe('storage', () => {
     expect(eka.stats.logins).toBe(1);
   });
 
+  it("a storage failure's warning never carries what the storage quoted (the tokens)", async () => {
+    const storage = new MemoryStorage();
+    storage.set = (_key, value) => {
+      throw Object.assign(new Error(`value too large: ${JSON.stringify(value)}`), { code: 'E2BIG' });
+    };
+    const { auth, events } = make(storage);
+    const token = await auth.getAccessToken();
+    await flush();
+    const warning = events.find((e) => e.type === 'warning' && e.message.includes('storage failed'));
+    expect(warning).toBeDefined();
+    expect((warning as any).error).toMatchObject({
+      code: 'STORAGE_FAILURE',
+      message: 'storage failed (Error E2BIG)',
+    });
+    const { inspect } = await import('node:util');
+    for (const text of [inspect(warning, { depth: Infinity, showHidden: true }), JSON.stringify(warning)])
+      expect(text).not.toContain(token);
+  });
+
   it('a quota error on save degrades after a good load', async () => {
     const storage = new MemoryStorage();
     storage.set = () => {
@@ -308,16 +327,19 @@ describe('fileStorage', () => {
     expect(eka2.calls).toHaveLength(0);
   });
 
-  it('a corrupt file is ignored with a warning and replaced', async () => {
-    const path = join(dir(), 'tokens.json');
-    writeFileSync(path, '{"half": ');
-    const { auth, events } = make(fileStorage(path));
-    expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-1');
-    expect(events.some((e) => e.type === 'warning' && e.message.includes('corrupt'))).toBe(true);
-    await vi.waitFor(() =>
-      expect(JSON.parse(readFileSync(path, 'utf8'))['eka-auth:cid'].accessToken).toBe('at-1'),
-    );
-  });
+  it.each(['{"half": ', '[]', '5', 'null'])(
+    'a corrupt file (%s) is ignored with a warning and replaced',
+    async (text) => {
+      const path = join(dir(), 'tokens.json');
+      writeFileSync(path, text);
+      const { auth, events } = make(fileStorage(path));
+      expect((await auth.authorize(URL_)).headers?.authorization).toBe('Bearer at-1');
+      expect(events.some((e) => e.type === 'warning' && e.message.includes('corrupt'))).toBe(true);
+      await vi.waitFor(() =>
+        expect(JSON.parse(readFileSync(path, 'utf8'))['eka-auth:cid'].accessToken).toBe('at-1'),
+      );
+    },
+  );
 
   it('two processes on one file: check → lock file → re-check gives one refresh between them', async () => {
     const path = join(dir(), 'tokens.json');
@@ -337,6 +359,27 @@ describe('fileStorage', () => {
     expect(da.headers?.authorization).toBe(db.headers?.authorization);
     expect(readdirSync(join(path, '..')).filter((name) => name !== 'tokens.json')).toEqual([]);
   });
+
+  it('eight processes finding one abandoned lock: one takes it over, one refresh between them', async () => {
+    // The race needs an unlucky interleaving (and an inode number reused at once): a dozen rounds.
+    for (let round = 0; round < 12; round++) {
+      const path = join(dir(), 'tokens.json');
+      const eka = fakeEka();
+      const clock = manualClock();
+      const first = make(fileStorage(path), eka, clock);
+      await first.auth.authorize(URL_);
+      await vi.waitFor(() => expect(() => statSync(path)).not.toThrow());
+      first.auth.dispose();
+      clock.advance(1800_001);
+      writeFileSync(`${path}.lock`, `${spawnSync(process.execPath, ['-e', '']).pid}\n`);
+      const fleet = Array.from({ length: 8 }, () => make(fileStorage(path), eka, clock));
+      await Promise.all(fleet.map(({ auth }) => auth.authorize(URL_)));
+      expect(eka.stats.refreshes).toBe(1);
+      expect(eka.stats.reused).toBe(0);
+      expect(eka.stats.logins).toBe(1);
+      for (const { auth } of fleet) auth.dispose();
+    }
+  }, 30_000);
 
   it("a crashed holder's lock file is taken over once it is stale", async () => {
     const path = join(dir(), 'tokens.json');
