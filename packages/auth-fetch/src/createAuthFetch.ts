@@ -1,4 +1,11 @@
-import { type AuthDecision, type EkaAuth, followRedirects, UNWRAPPED } from '@eka/auth-core';
+import {
+  type AuthDecision,
+  type EkaAuth,
+  followRedirects,
+  LOGIN_PATH,
+  REFRESH_PATH,
+  UNWRAPPED,
+} from '@eka/auth-core';
 
 /** Options for {@link createAuthFetch}. */
 export interface AuthFetchOptions {
@@ -43,6 +50,17 @@ const toHeaders = (request: Request | undefined, init: RequestInit | undefined) 
   return headers;
 };
 
+/**
+ * Requests a response was made from, kept as long as the response: undici links a `Request` built from
+ * another (`new Request(request, init)`, `clone()`) to its source's signal weakly, so a collected
+ * source would no longer pass the caller's abort on while the body is read.
+ */
+const sources = new WeakMap<Response, unknown[]>();
+const hold = (response: Response, from: unknown[]) => {
+  if (from[0]) sources.set(response, from);
+  return response;
+};
+
 /** The original fetch behind any chain of our wrappers (so tokens never pass through two). */
 const unwrap = (f: any): typeof fetch => {
   while (f?.[UNWRAPPED]) f = f[UNWRAPPED];
@@ -70,17 +88,22 @@ export function createAuthFetch(auth: EkaAuth, options: AuthFetchOptions = {}): 
   const maxRedirects = options.maxRedirects ?? 20;
 
   return async function authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const request =
-      typeof input === 'object' && 'url' in input && !(input instanceof URL) ? input : undefined;
-    let url = request ? request.url : String(input);
+    const given = typeof input === 'object' && 'url' in input && !(input instanceof URL) ? input : undefined;
+    let url = given ? given.url : String(input);
     if ((globalThis as any).location && !/^[a-z][a-z\d+.-]*:/i.test(url))
       url = new URL(url, location.href).href;
+    // The core's own login/refresh, reaching us through another wrapper of the global fetch (APM,
+    // tracing): sent as it is — it must not wait for the very flight it belongs to.
+    if (url.includes(LOGIN_PATH) || url.includes(REFRESH_PATH)) return inner(input, init);
+    // `fetch(request, init)` means `new Request(request, init)`: init's method, body and signal win.
+    const request = given && init ? new Request(given, init) : given;
+    if (request !== given) init = undefined;
     const signal = init?.signal ?? request?.signal;
     let decision = await auth.authorize(url, { signal });
-    if (!decision.headers) return inner(input, init);
+    if (!decision.headers) return hold(await inner(request ?? input, init), [given]);
 
     const body = init?.body !== undefined ? init.body : request?.body;
-    const spare = request?.body && init?.body === undefined ? request.clone() : undefined;
+    let spare = request?.body ? request.clone() : undefined;
     const mode = init?.redirect ?? request?.redirect ?? 'follow';
     const manual = mode === 'follow' && !isBrowser;
     // A URL with the caller's own init: one init object per attempt, token headers over the caller's.
@@ -97,8 +120,10 @@ export function createAuthFetch(auth: EkaAuth, options: AuthFetchOptions = {}): 
         sent = { ...init, headers: withTokens(own, using.headers!), redirect: manual ? 'manual' : mode };
       } else {
         for (const name in using.headers) headers!.set(name, using.headers[name]!);
-        // A Request without a body can be sent again as is; one with a body is replayed from its clone.
+        // A Request without a body can be sent again as is; one with a body is replayed from a clone,
+        // cloned again before it is used, in case a third send follows (a straggler's second chance).
         const source = request && (first || !spare ? request : spare);
+        if (!first && spare) spare = spare.clone();
         if (source) target = source;
         sent = source
           ? { headers, redirect: manual ? 'manual' : mode }
@@ -126,13 +151,14 @@ export function createAuthFetch(auth: EkaAuth, options: AuthFetchOptions = {}): 
     for (;;) {
       const response = await send(decision);
       // A 401 from wherever a redirect led outside the allowed origins is not ours to answer.
-      if (response.status !== 401 || (response.url && !auth.isAllowedUrl(response.url))) return response;
+      if (response.status !== 401 || (response.url && !auth.isAllowedUrl(response.url)))
+        return hold(response, [given, spare]);
       const outcome = await auth.handleUnauthorized(decision, {
         signal,
         replayable: spare ? true : canReplay(body),
         requestId: response.headers.get('apigw-requestid'),
       });
-      if (outcome.action === 'pass') return response;
+      if (outcome.action === 'pass') return hold(response, [given, spare]);
       // The 401's body is not needed. An abort may have errored its stream already: then cancel()
       // rejects, and that rejection must not go unhandled (Node would end the process).
       response.body?.cancel().catch(() => {});

@@ -63,6 +63,47 @@ describe('createAuthFetch', () => {
     expect(echoed).toMatchObject({ method: 'PUT', generation: 2, bodyText: '{"a":1}' });
   });
 
+  it("fetch(request, init): init's method, body and headers win, as with fetch itself", async () => {
+    const f = createAuthFetch(auth);
+    const url = `${gateway.url}/api/echo`;
+    const a = await (await f(new Request(url), { method: 'POST', body: 'hello' })).json();
+    expect(a).toMatchObject({ method: 'POST', bodyText: 'hello', generation: 1 });
+    gateway.control.revokeAllAccessTokens();
+    // A Request with a body overridden by init's, after a 401: replayed with init's body.
+    const request = new Request(url, { method: 'PUT', body: 'orig', headers: { 'x-from': 'request' } });
+    const b = await (await f(request, { body: 'override!', headers: { 'x-from': 'init' } })).json();
+    expect(b).toMatchObject({ method: 'PUT', bodyText: 'override!', generation: 2 });
+    expect(gateway.stats.wrongPlace).toBe(0);
+  });
+
+  it("fetch(request, { signal }): init's signal aborts the call", async () => {
+    const f = createAuthFetch(auth);
+    await f(`${gateway.url}/api/echo`);
+    const started = Date.now();
+    const error = await f(new Request(`${gateway.url}/api/slow?ms=5000`), {
+      signal: AbortSignal.timeout(100),
+    }).catch((e) => e);
+    expect(error?.name).toMatch(/TimeoutError|AbortError/);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('a Request body survives a third send (a straggler retry refused too gets a second chance)', async () => {
+    const bodies: string[] = [];
+    let calls = 0;
+    const scripted = (async (target: RequestInfo | URL) => {
+      bodies.push(await (target as Request).text());
+      calls++;
+      // The first send's token is replaced meanwhile: its 401 is a straggler's.
+      if (calls === 1) await auth.getAccessToken({ forceRefresh: true });
+      return calls < 3 ? new Response('no', { status: 401 }) : new Response('ok');
+    }) as typeof fetch;
+    await auth.getAccessToken();
+    const f = createAuthFetch(auth, { fetch: scripted });
+    const response = await f(new Request(`${gateway.url}/api/x`, { method: 'POST', body: 'payload' }));
+    expect(await response.text()).toBe('ok');
+    expect(bodies).toEqual(['payload', 'payload', 'payload']);
+  });
+
   it('replays a bodiless Request keeping its method', async () => {
     const f = createAuthFetch(auth);
     await f(`${gateway.url}/api/echo`);
@@ -173,6 +214,32 @@ describe('installGlobalFetch', () => {
       expect(response.status).toBe(401);
     } finally {
       globalThis.fetch = original;
+    }
+  });
+
+  it("the core's own token calls pass through it untouched when something wraps fetch after us", async () => {
+    const original = globalThis.fetch;
+    const own = createEkaAuth({
+      clientId: gateway.credentials.clientId,
+      clientSecret: gateway.credentials.clientSecret,
+      baseUrl: gateway.url,
+      timeoutMs: 1_000,
+    });
+    const uninstall = installGlobalFetch(own);
+    const ours = globalThis.fetch;
+    // An APM/tracing wrapper installed later: it carries no unwrap marker.
+    globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => ours(input, init)) as typeof fetch;
+    try {
+      const response = await fetch(`${gateway.url}/api/echo`);
+      expect(response.status).toBe(200);
+      gateway.control.revokeAllAccessTokens();
+      expect((await fetch(`${gateway.url}/api/echo`)).status).toBe(200);
+      expect(gateway.stats.logins.ok).toBe(1);
+      expect(own.state).toBe('valid');
+    } finally {
+      globalThis.fetch = original;
+      uninstall();
+      own.dispose();
     }
   });
 
