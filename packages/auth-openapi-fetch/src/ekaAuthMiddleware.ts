@@ -1,9 +1,20 @@
 import { type AuthDecision, type EkaAuth, followRedirects } from '@eka/auth-core';
 import type { Middleware } from 'openapi-fetch';
 
+/** Options of {@link ekaAuthMiddleware}. */
+export interface EkaAuthMiddlewareOptions {
+  /**
+   * The `requestInitExt` you gave `createClient` (e.g. `{ dispatcher }` for a proxy or mTLS).
+   * openapi-fetch passes it to `fetch` but not to middleware, so pass the same object here: the
+   * retry after a 401 and the redirect hops followed by hand then get it too. Leave it out when your
+   * openapi-fetch does not pass one (0.13.0 calls `fetch(request)` alone).
+   */
+  requestInitExt?: Record<string, unknown>;
+}
+
 interface Pending {
   decision: AuthDecision;
-  /** A clone taken before the body was sent, to rebuild the request for the retry. */
+  /** A clone taken before the body was sent, to re-send the body byte-identical. */
   spare: Request | null;
   /** We switched the request to `redirect: 'manual'` and follow redirects ourselves. */
   manual: boolean;
@@ -26,17 +37,20 @@ const held = new WeakMap<Response, Request[]>();
  *   the request (a clone when it has a body).
  * - `onResponse` on 401 asks the core; on "retry" it re-sends through the client's own `fetch` and
  *   returns the new `Response`, so `{ data, error }` reflect the retry; on "fail" the call rejects with
- *   the typed error.
+ *   the typed error. The retry is built from the request as sent, so it keeps every header later
+ *   middleware set on it (the token headers carry the new token).
  * - Outside browsers, redirects of token-bearing requests are followed by hand so the token never
  *   reaches another origin (fetch would forward the custom `auth` header).
  *
  * Register it after middleware that replaces the `Request` (it must see the final request).
  *
+ * @param options - `requestInitExt`: the one given to `createClient`, for the sends made here.
  * @throws EkaAuthError subclasses (`code`): UNAUTHORIZED, LONG_LIVED_TOKEN_REJECTED, CREDENTIALS_REJECTED,
  *   TRANSIENT, TIMEOUT, ABORTED, LOGGED_OUT.
  */
-export function ekaAuthMiddleware(auth: EkaAuth): Middleware {
+export function ekaAuthMiddleware(auth: EkaAuth, options: EkaAuthMiddlewareOptions = {}): Middleware {
   const pending = new WeakMap<Request, Pending>();
+  const ext = options.requestInitExt as RequestInit | undefined;
   return {
     async onRequest({ request }) {
       const decision = await auth.authorize(request.url, { signal: request.signal });
@@ -58,15 +72,16 @@ export function ekaAuthMiddleware(auth: EkaAuth): Middleware {
       const chain: Request[] = [state.source, request];
       const send = (req: Request) => {
         chain.push(req);
-        return options.fetch(req);
+        // openapi-fetch gives `fetch` its `requestInitExt` as the second argument: so do we.
+        return options.fetch(req, ext);
       };
+      const body = () => state.spare?.clone().arrayBuffer();
       const follow = async (res: Response, req: Request) => {
         if (!state.manual || res.status < 300 || res.status > 399) return res;
-        const body = state.spare ? await state.spare.clone().arrayBuffer() : undefined;
         return followRedirects(auth, (url, init) => send(new Request(url, init)), res, req.url, {
           method: req.method,
           headers: req.headers,
-          body,
+          body: await body(),
           signal: req.signal,
         });
       };
@@ -84,7 +99,9 @@ export function ekaAuthMiddleware(auth: EkaAuth): Middleware {
         last.body?.cancel().catch(() => {});
         if (outcome.action === 'fail') throw outcome.error;
         decision = outcome.decision;
-        const retry = new Request(state.spare?.clone() ?? request, {
+        // From the request as sent (headers later middleware set in place included), body from the spare.
+        const retry = new Request(request, {
+          body: await body(),
           signal: request.signal,
           redirect: request.redirect,
         });

@@ -1,2 +1,2 @@
-export { ekaAuthMiddleware } from './ekaAuthMiddleware';
+export { type EkaAuthMiddlewareOptions, ekaAuthMiddleware } from './ekaAuthMiddleware';
 export type { WithEkaAuth } from './WithEkaAuth';
