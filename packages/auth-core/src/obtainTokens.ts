@@ -1,4 +1,4 @@
-import { toAuthError } from './errors';
+import { EkaAuthError, toAuthError } from './errors';
 import type { CyclerConfig } from './tokenCyclerTypes';
 import type { TokenSet } from './types';
 
@@ -32,7 +32,10 @@ export async function obtainTokens(
   const timeout = setTimeout(stop, timeoutMs);
   (timeout as any).unref?.();
   plan.signal.addEventListener('abort', stop);
-  const obtain = async (base: TokenSet | null): Promise<[TokenSet, 'login' | 'refresh']> => {
+  const obtain = async (
+    base: TokenSet | null,
+    from?: TokenSet | null,
+  ): Promise<[TokenSet, 'login' | 'refresh']> => {
     const [next, via] = await source.obtain(base, {
       signal: abort.signal,
       attempt: plan.attempt,
@@ -40,6 +43,9 @@ export async function obtainTokens(
       emit: reporter.emit,
       warn: reporter.warn,
     });
+    // Logged out elsewhere meanwhile (the session we started from is gone from a shared storage, which
+    // may not tell us by `subscribe`): the result is discarded, never written back over the logout.
+    if (from && !(await store.read())) throw new EkaAuthError('LOGGED_OUT', 'logged out elsewhere');
     if (plan.current()) await store.write(next);
     return [next, via];
   };
@@ -50,9 +56,9 @@ export async function obtainTokens(
         if (plan.force || !(stored.expiresAt! <= clock())) return [stored, 'storage'];
         // Newer than ours but expired on our clock (clocks differ): refresh with ITS refresh token —
         // ours was already used by whoever stored it.
-        return obtain(stored);
+        return obtain(stored, stored);
       }
-      return obtain(plan.held());
+      return obtain(plan.held(), stored);
     }, abort.signal);
   } catch (cause) {
     throw toAuthError(cause, abort.signal);

@@ -132,6 +132,7 @@ export function createTokenCycler(config: CyclerConfig): TokenCycler {
             const failure = cause as EkaAuthError;
             const delayMs = retryDelay(failure, n, timing, random);
             if (epoch !== myEpoch) return;
+            if (failure.code === 'LOGGED_OUT') return cycler.reset(failure);
             if (delayMs === undefined) {
               outcome = fail(failure);
               return;

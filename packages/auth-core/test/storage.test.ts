@@ -381,6 +381,49 @@ describe('fileStorage', () => {
     }
   }, 30_000);
 
+  it('a logout in another process while this one refreshes over one file: the refresh is discarded', async () => {
+    const path = join(dir(), 'tokens.json');
+    const eka = fakeEka();
+    const clock = manualClock();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let refreshing!: () => void;
+    const started = new Promise<void>((r) => (refreshing = r));
+    const slowRefresh = (async (url: string, init: RequestInit) => {
+      if (url.endsWith('/refresh-token')) {
+        refreshing();
+        await held;
+      }
+      return eka.fetch(url, init);
+    }) as typeof fetch;
+    const a = createEkaAuth({
+      clientId: 'cid',
+      clientSecret: SECRET,
+      fetch: slowRefresh,
+      clock: clock.clock,
+      storage: fileStorage(path),
+    });
+    await a.getAccessToken();
+    const b = createEkaAuth({
+      clientId: 'cid',
+      clientSecret: SECRET,
+      fetch: eka.fetch,
+      clock: clock.clock,
+      storage: fileStorage(path),
+    });
+    expect(await b.getAccessToken()).toBe('at-1');
+    clock.advance(1800_001);
+    const waiting = a.getAccessToken().catch((e) => e);
+    await started;
+    await b.logout();
+    release();
+    expect(await waiting).toMatchObject({ code: 'LOGGED_OUT' });
+    expect(a.state).toBe('unauthenticated');
+    expect(JSON.parse(readFileSync(path, 'utf8'))['eka-auth:cid']).toBeUndefined();
+    a.dispose();
+    b.dispose();
+  });
+
   it("a crashed holder's lock file is taken over once it is stale", async () => {
     const path = join(dir(), 'tokens.json');
     const lock = `${path}.lock`;
