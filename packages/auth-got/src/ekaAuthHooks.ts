@@ -58,6 +58,9 @@ const waitSignal = ({ signal, timeout: { request } }: Read) => {
  * - `timeout.request` bounds each wait for a token like it bounds an attempt; a `signal` aborts all of it.
  * - Strings, Buffers, typed arrays, `json`, `form` and `FormData` bodies are re-sent; a stream or
  *   iterable body is not: on 401 the token is refreshed and the request rejects with `NonReplayableBodyError`.
+ * - `got.stream()` gets the token but is never re-sent (you hold the stream, maybe piped): on 401 the
+ *   token is refreshed for the next call and the stream errors with `NonReplayableBodyError` (with
+ *   `throwHttpErrors: false` the 401 response streams as it is, and the token is refreshed too).
  * - A redirect hop that leaves the allowed origins loses the token headers (`auth`, `Authorization`,
  *   `client-id`) for the rest of the chain; a 401 from there is handed back untouched.
  * - Our errors reach you as they are (`EkaAuthError` subclasses), not wrapped in got's `RequestError`:
@@ -122,6 +125,20 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
     return this.then().finally(onFinally);
   }
 
+  /** The state of a request whose 401 is ours to answer: it carried our token and no hop left. */
+  const ours = (response: Response | undefined, options: Options) => {
+    const current = state(options);
+    return response?.statusCode === 401 && current?.decision.headers && !current.left ? current : undefined;
+  };
+  /** Tell the core about a 401 (`replayable: false` for a stream or iterable body, and for `got.stream()`). */
+  const report = (response: Response, options: Options, current: State, replayable: boolean) =>
+    auth.handleUnauthorized(current.decision, {
+      signal: waitSignal(options),
+      maxWaitMs: options.timeout.request,
+      replayable,
+      requestId: response.headers['apigw-requestid'] as string | undefined,
+    });
+
   /** A 401 of a request that carried our token: ask the core, then re-send once or give up. */
   const answer = async (
     response: Response,
@@ -130,12 +147,12 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
     retryWithMergedOptions: (options: OptionsInit) => never,
   ) => {
     const body = options.body;
-    const outcome = await auth.handleUnauthorized(current.decision, {
-      signal: waitSignal(options),
-      maxWaitMs: options.timeout.request,
-      replayable: !!current.form || body == null || typeof body === 'string' || ArrayBuffer.isView(body),
-      requestId: response.headers['apigw-requestid'] as string | undefined,
-    });
+    const outcome = await report(
+      response,
+      options,
+      current,
+      !!current.form || body == null || typeof body === 'string' || ArrayBuffer.isView(body),
+    );
     if (outcome.action === 'pass') return response;
     if (outcome.action === 'fail') throw outcome.error;
     current.decision = outcome.decision;
@@ -160,10 +177,14 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
         // got may pass no options when it could not build them (that error holds no token).
         if (!options) return result;
         if (options.isStream) {
-          // An aborted `signal` skips `beforeError`: redact the error as the stream emits it.
           const emit = result.emit;
-          result.emit = function (this: unknown, name: string | symbol, ...args: unknown[]) {
+          result.emit = function (this: Request, name: string | symbol, ...args: unknown[]) {
+            // An aborted `signal` skips `beforeError`: redact the error as the stream emits it.
             if (name === 'error' && args[0]) redact(args[0] as RequestError);
+            // With `throwHttpErrors: false` a 401 streams to the caller as it is: still refresh the
+            // token for the next call (the core's answer, always `fail` here, is not needed).
+            const current = name === 'response' && ours(args[0] as Response, this.options);
+            if (current) report(args[0] as Response, this.options, current, false).catch(() => {});
             return emit.call(this, name, ...args);
           };
           return result;
@@ -221,12 +242,24 @@ export function ekaAuthHooks(auth: EkaAuth): EkaAuthHooks {
         // Not async: most responses go straight back, without a promise of ours in got's chain.
         (response, retryWithMergedOptions) => {
           const { options } = response.request;
-          const current = state(options);
-          if (response.statusCode !== 401 || !current?.decision.headers || current.left) return response;
-          return answer(response, options, current, retryWithMergedOptions);
+          const current = ours(response, options);
+          return current ? answer(response, options, current, retryWithMergedOptions) : response;
         },
       ],
-      beforeError: [(error) => (isEkaAuthError(error.cause) ? error.cause : redact(error))],
+      beforeError: [
+        (error) => {
+          if (isEkaAuthError(error.cause)) return error.cause;
+          // `got.stream()` runs no `afterResponse`: its 401 arrives here as an HTTPError. It is not
+          // re-sent (the caller holds this stream, maybe piped); the core refreshes the token for the
+          // next call and the stream fails with its typed error (NON_REPLAYABLE_BODY).
+          const { options, response } = error;
+          const current = options?.isStream && ours(response, options);
+          if (!current) return redact(error);
+          return report(response!, options, current, false).then((outcome) =>
+            outcome.action === 'fail' ? outcome.error : redact(error),
+          );
+        },
+      ],
     },
   };
 }
