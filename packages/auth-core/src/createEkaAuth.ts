@@ -57,6 +57,7 @@ export function createEkaAuth(options: EkaAuthOptions): EkaAuth {
     (!source.initial && o.storage) || new MemoryStorage(),
     o.storageKey ?? storageKeyFor(o.clientId, o.sharingKey, baseUrl),
     reporter.warn,
+    timeoutMs,
   );
   const backoffBaseMs = o.backoff?.baseMs ?? 1_000;
   const backoffMaxMs = o.backoff?.maxMs ?? 60_000;

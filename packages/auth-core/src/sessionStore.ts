@@ -2,6 +2,7 @@ import { StorageError } from './errors';
 import { MemoryStorage } from './MemoryStorage';
 import { parseStoredSession, toStoredSession } from './session';
 import type { TokenSet, TokenStorage } from './types';
+import { waitFor } from './waitFor';
 
 /** The session in storage, as the cycler sees it: never throws, never hands back garbage. */
 export interface SessionStore {
@@ -25,7 +26,16 @@ export function createSessionStore(
   given: TokenStorage,
   key: string,
   warn: (message: string, cause?: unknown) => void,
+  timeoutMs: number,
 ): SessionStore {
+  /** A storage call that does not settle within `timeoutMs` fails (and so degrades): nothing waits on it forever. */
+  const bounded = <T>(call: () => T | Promise<T>): Promise<T> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    return Promise.race([Promise.resolve().then(call), late]).finally(() => clearTimeout(timer));
+  };
   let storage = given;
   let unsubscribe = () => {};
   let degraded = false;
@@ -47,7 +57,7 @@ export function createSessionStore(
     async read() {
       let raw: unknown;
       try {
-        raw = await storage.get(key);
+        raw = await bounded(() => storage.get(key));
       } catch (cause) {
         degrade(cause);
         return null;
@@ -58,7 +68,7 @@ export function createSessionStore(
     },
     async write(tokens) {
       try {
-        await (tokens ? storage.set(key, toStoredSession(tokens)) : storage.delete(key));
+        await bounded(() => (tokens ? storage.set(key, toStoredSession(tokens)) : storage.delete(key)));
       } catch (cause) {
         degrade(cause);
       }
@@ -67,13 +77,19 @@ export function createSessionStore(
       if (!storage.lock) return fn(false);
       let entered = false;
       try {
-        return await storage.lock(
-          key,
-          () => {
-            entered = true;
-            return fn(true);
-          },
-          { signal },
+        // A lock that ignores the signal still ends the wait when it fires; should it call back later,
+        // nothing runs (the attempt is over).
+        return await waitFor(
+          storage.lock(
+            key,
+            () => {
+              if (signal.aborted) return Promise.reject(signal.reason);
+              entered = true;
+              return fn(true);
+            },
+            { signal },
+          ),
+          signal,
         );
       } catch (cause) {
         // A failure inside `fn` is the caller's; a lock that cannot be taken degrades to memory.

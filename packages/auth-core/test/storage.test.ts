@@ -113,6 +113,48 @@ describe('storage', () => {
       expect(text).not.toContain(token);
   });
 
+  it('a storage that never answers degrades to memory after timeoutMs instead of hanging requests', async () => {
+    const never = new Promise<never>(() => {});
+    const hung: TokenStorage = { get: () => never, set: () => never, delete: () => never };
+    const eka = fakeEka();
+    const events: EkaAuthEvent[] = [];
+    const auth = createEkaAuth({
+      clientId: 'cid',
+      clientSecret: SECRET,
+      fetch: eka.fetch,
+      storage: hung,
+      timeoutMs: 200,
+      onEvent: (e) => events.push(e),
+    });
+    expect(await auth.getAccessToken()).toBe('at-1');
+    expect(events.some((e) => e.type === 'warning' && e.message.includes('storage failed'))).toBe(true);
+    expect(await auth.getAccessToken()).toBe('at-1');
+    expect(eka.stats.logins).toBe(1);
+    auth.dispose();
+  });
+
+  it('a storage lock that ignores the signal and never calls back: the attempt still ends in time', async () => {
+    const storage = Object.assign(new MemoryStorage(), {
+      lock: () => new Promise<never>(() => {}),
+    });
+    const eka = fakeEka();
+    const auth = createEkaAuth({
+      clientId: 'cid',
+      clientSecret: SECRET,
+      fetch: eka.fetch,
+      storage,
+      timeoutMs: 100,
+      retry: { attempts: 2, baseDelayMs: 1 },
+      maxWaitMs: 0,
+    });
+    const started = Date.now();
+    const error = await auth.getAccessToken().catch((e) => e);
+    expect(error).toMatchObject({ code: 'TIMEOUT' });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(eka.stats.logins).toBe(0);
+    auth.dispose();
+  });
+
   it('a quota error on save degrades after a good load', async () => {
     const storage = new MemoryStorage();
     storage.set = () => {
