@@ -1,4 +1,4 @@
-import type { AuthDecision, EkaAuth } from '@eka/auth-core';
+import { type AuthDecision, type EkaAuth, followRedirects } from '@eka/auth-core';
 import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 
 /**
@@ -17,24 +17,33 @@ interface State {
   decision: AuthDecision;
   /** True while our one re-send is on its way; any other send of this config (axios-retry, yours) starts afresh. */
   resend: boolean;
-  /** The caller's own `timeout` and `beforeRedirect`, kept for a config that is sent again. */
+  /** The caller's own `timeout`, `beforeRedirect` and `env.fetch`, kept for a config that is sent again. */
   timeout?: number;
   user?: unknown;
+  fetch?: Fetch;
   /** A redirect hop left the allowed origins: the token is gone for good and a 401 is not ours. */
   left: boolean;
   /** The caller's signal, bounded by the request's `timeout` when it has one. */
   signal?: AbortSignal;
   /** End of the request's `timeout` (epoch ms), covering the waits and the re-send. */
   deadlineMs?: number;
+  /**
+   * The caller's `data` before axios' `transformRequest` (which turns a plain object into JSON, a
+   * urlencoded string or a multipart stream): what decides replayability, and what the re-send
+   * transforms afresh.
+   */
+  body: unknown;
 }
 
-type Config = InternalAxiosRequestConfig & { [KEY]?: () => State };
+type Config = InternalAxiosRequestConfig & { [KEY]?: () => State; env?: { fetch?: Fetch } };
+type Fetch = (input: any, init?: RequestInit) => Promise<Response>;
 
 /** The part of axios' interceptor manager we use (`handlers` is public, but missing from older typings). */
 interface Manager {
   use(...handlers: any[]): number;
   eject(id: number): void;
   handlers?: unknown[] | null;
+  forEach?(fn: (handler: unknown) => void): void;
 }
 
 /**
@@ -55,13 +64,20 @@ const isStream = (data: any) => typeof data?.pipe === 'function' || typeof data?
  * allowed origins get the token headers; a 401 is answered by the core (one refresh shared by all
  * requests) and the request is re-sent once through the same instance. Other origins are untouched.
  *
- * - Call it after registering your own interceptors: axios runs response interceptors in order, so
- *   ours comes last and the re-send passes through each of yours exactly once.
+ * - Order: response interceptors registered before this call see every attempt (the 401, then the
+ *   re-sent response); those registered after it run once per call, on the final outcome. Request
+ *   interceptors run once per attempt.
  * - The request's `timeout` covers waiting for a token and the re-send; its `signal` aborts both.
- * - Streamed bodies (Node `Readable`, web `ReadableStream`) are never re-sent: on 401 the token is
- *   refreshed and the request rejects with `NonReplayableBodyError`.
- * - Node redirects: a hop that leaves the allowed origins loses the token headers (`auth`,
- *   `Authorization`, `client-id`) for the rest of the chain; your own `beforeRedirect` still runs.
+ * - The re-send starts from the caller's `data` as given, so axios transforms a plain object
+ *   (JSON, urlencoded, `postForm` multipart) afresh. Streamed bodies (Node `Readable`, web
+ *   `ReadableStream`) are never re-sent: on 401 the token is refreshed and the request rejects with
+ *   `NonReplayableBodyError`.
+ * - Redirects: a hop that leaves the allowed origins loses the token headers (`auth`,
+ *   `Authorization`, `client-id`) for the rest of the chain, and its 401 is not answered. Node's
+ *   `http` adapter: your own `beforeRedirect` still runs. `fetch` adapter (axios ≥ 1.12, outside
+ *   browsers): followed by hand through your `env.fetch` (or the global `fetch`), at most
+ *   `maxRedirects` hops. Browsers and older axios' `fetch` adapter follow redirects themselves and
+ *   keep the custom `auth` header: use the core's `header: 'authorization'` there.
  *
  * @returns `detach()`, which removes both interceptors (idempotent; a no-op after `clear()`).
  * @throws EkaAuthError subclasses (`code`) through the request promise: UNAUTHORIZED,
@@ -72,6 +88,48 @@ const isStream = (data: any) => typeof data?.pipe === 'function' || typeof data?
 export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => void {
   const tokens = auth.tokenHeaders;
   const strip = [...tokens, 'client-id'];
+  /**
+   * axios' `fetch` adapter (≥ 1.12 reads `config.env.fetch`) lets fetch follow redirects, and fetch
+   * forwards the custom `auth` header and `client-id` to any origin. So a request with our token gets
+   * this fetch instead: it sends with `redirect: 'manual'` and follows by hand with the core's
+   * `followRedirects`, which drops the token headers once a hop leaves the allowed origins (up to
+   * `maxRedirects` hops, like axios' other adapters). It calls the caller's own `env.fetch`, or
+   * `globalThis.fetch` looked up per call. One function per (fetch, limit): axios caches its adapter
+   * per `env.fetch`, so a new one per request would grow that cache without end. Not in browsers,
+   * whose `redirect: 'manual'` answers cannot be followed.
+   */
+  const fetchers = new Map<Fetch | undefined, Record<number, Fetch>>();
+  const fetcher = (own: Fetch | undefined, max = 20) => {
+    let byMax = fetchers.get(own);
+    if (!byMax) fetchers.set(own, (byMax = {}));
+    if (byMax[max]) return byMax[max];
+    const send: Fetch = (input, init) => (own ?? fetch)(input, init);
+    // A wrapper around another attach's wrapper is harmless: that one gets `redirect: 'manual'` and passes it on.
+    const wrapper: Fetch = async (input, init) => {
+      if ((init?.redirect ?? input.redirect) !== 'follow') return send(input, init);
+      // Kept for a 307/308, which re-sends the body; released otherwise.
+      const spare = input.body && input.clone();
+      const response = await send(input, { ...init, redirect: 'manual' });
+      let body: Blob | undefined;
+      if (response.status === 307 || response.status === 308) body = await spare?.blob();
+      else spare?.body?.cancel().catch(() => {});
+      return followRedirects(
+        auth,
+        (url, hop) => {
+          if (!auth.isAllowedUrl(url)) left.add(input);
+          return send(url, hop);
+        },
+        response,
+        input.url,
+        { ...init, method: input.method, headers: input.headers, body, signal: input.signal },
+        max,
+      );
+    };
+    return (byMax[max] = wrapper);
+  };
+  /** fetch adapter requests whose redirects left the allowed origins: their 401 is not ours. */
+  const left = new WeakSet<object>();
+
   /**
    * Where axios sends the request (`buildFullPath`): `url` when absolute, else under `baseURL` — so
    * the origin, which is all the allowlist needs, is `baseURL`'s. Cheaper than `instance.getUri()`,
@@ -184,15 +242,18 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
         : caller;
       const deadlineMs = bounded ? Date.now() + timeout : undefined;
       const user = previous ? previous.user : config.beforeRedirect;
+      const own = previous ? previous.fetch : config.env?.fetch;
       const fresh: State = {
         // The request's timeout is its patience: past it, a back-off fails at once with TRANSIENT.
         decision: await auth.authorize(resolve(config), { signal, maxWaitMs: timeout || undefined }),
         resend: false,
         timeout,
         user,
+        fetch: own,
         left: false,
         signal,
         deadlineMs,
+        body: config.data,
       };
       config[KEY] = () => fresh;
       state = fresh;
@@ -201,7 +262,10 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
         if (previous)
           for (const name of tokens) if (config.headers.get(name) === REDACTED) config.headers.delete(name);
         config.beforeRedirect = user as Config['beforeRedirect'];
+        if (previous) config.env = { ...config.env, fetch: own };
       } else {
+        if (!(globalThis as any).location)
+          config.env = { ...config.env, fetch: fetcher(own, config.maxRedirects) };
         if (needsGuard(config)) config.transformRequest = withGuard(config.transformRequest);
         config.beforeRedirect = (options: any, ...rest: unknown[]) => {
           if (!auth.isAllowedUrl(options.href)) fresh.left = true;
@@ -225,7 +289,7 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
     const outcome = await auth.handleUnauthorized(state.decision, {
       signal: state.signal,
       maxWaitMs: state.deadlineMs && state.deadlineMs - Date.now(),
-      replayable: !isStream(config.data),
+      replayable: !isStream(state.body),
       requestId: response.headers?.['apigw-requestid'],
     });
     if (outcome.action === 'pass') {
@@ -238,7 +302,31 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
     if (outcome.action === 'fail') throw outcome.error;
     state.decision = outcome.decision;
     state.resend = true;
-    return instance.request(config);
+    config.data = state.body;
+    return resend(config);
+  };
+  /**
+   * Re-send through the same instance, but with the response interceptors up to and including ours
+   * only: the ones after ours are still ahead in the first attempt's chain and must run once, on the
+   * outcome. axios reads the chain with `forEach` synchronously inside `request()`, so a one-shot
+   * `forEach` cut at our entry covers this call alone; the handler array and its ids stay untouched.
+   */
+  const resend = (config: Config) => {
+    const manager = managers[1]!;
+    const all = manager.forEach!;
+    manager.forEach = (fn) => {
+      delete manager.forEach;
+      let on = true;
+      all.call(manager, (handler) => {
+        if (on) fn(handler);
+        if (handler === entries[1]) on = false;
+      });
+    };
+    try {
+      return instance.request(config);
+    } finally {
+      delete manager.forEach;
+    }
   };
   /** A response handed back: its `config.headers` read `[redacted]` too (sending the config again still works). */
   const done = (response: AxiosResponse) => {
@@ -247,7 +335,9 @@ export function attachEkaAuth(instance: AxiosInstance, auth: EkaAuth): () => voi
   };
   const ours = (response: AxiosResponse | undefined): response is AxiosResponse => {
     const state = (response?.config as Config | undefined)?.[KEY]?.();
-    return response?.status === 401 && !!state?.decision.headers && !state.left;
+    return (
+      response?.status === 401 && !!state?.decision.headers && !state.left && !left.has(response.request)
+    );
   };
 
   const managers: Manager[] = [instance.interceptors.request, instance.interceptors.response];

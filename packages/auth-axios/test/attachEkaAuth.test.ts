@@ -29,13 +29,17 @@ afterEach(async () => {
   await gateway.close();
 });
 
-/** A third origin that answers 302 to `?to=` and records the headers it received. */
+/** A third origin that answers 302 (or `?status=`) to `?to=` and records the headers it received. */
 async function startBouncer(): Promise<{ url: string; seen: IncomingHttpHeaders[]; server: Server }> {
   const seen: IncomingHttpHeaders[] = [];
   const server = createServer((req, res) => {
     seen.push(req.headers);
-    const to = new URL(req.url!, 'http://x').searchParams.get('to')!;
-    res.writeHead(302, { location: to }).end();
+    const query = new URL(req.url!, 'http://x').searchParams;
+    req
+      .resume()
+      .on('end', () =>
+        res.writeHead(Number(query.get('status') ?? 302), { location: query.get('to')! }).end(),
+      );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
@@ -118,6 +122,83 @@ describe.each([
     expect(error.requestId).toBeTruthy();
     expect(gateway.stats.apiCalls.unauthorized).toBe(2);
     expect(gateway.stats.refreshes.ok).toBe(1);
+  });
+
+  it('interceptors added before attach see every attempt; ones added after run once, on the outcome', async () => {
+    const api = library.create({ baseURL: gateway.url });
+    const before: number[] = [];
+    const after: Array<number | string> = [];
+    api.interceptors.response.use(
+      (response) => {
+        before.push(response.status);
+        return response;
+      },
+      (error) => {
+        before.push(error.response?.status);
+        return Promise.reject(error);
+      },
+    );
+    attachEkaAuth(api, auth);
+    const id = api.interceptors.response.use(
+      (response) => {
+        after.push(response.status);
+        return response.data;
+      },
+      (error) => {
+        after.push(error.code);
+        return Promise.reject(error);
+      },
+    );
+    await api.get('/api/echo');
+    gateway.control.revokeAllAccessTokens();
+    before.length = after.length = 0;
+    // An "unwrap data" interceptor added after attach: applied once, to the re-sent response.
+    const data: any = await api.get('/api/echo');
+    expect(data.generation).toBe(2);
+    expect(before).toEqual([401, 200]);
+    expect(after).toEqual([200]);
+
+    gateway.control.alwaysUnauthorized(true);
+    before.length = after.length = 0;
+    await expect(api.get('/api/echo')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(before).toEqual([401, 401]);
+    expect(after).toEqual(['UNAUTHORIZED']);
+    // The handler arrays and their ids are untouched by the re-send.
+    api.interceptors.response.eject(id);
+    expect(handlers(api).response.filter(Boolean)).toHaveLength(2);
+  });
+
+  it('a plain object axios turns into a body (postForm, multipart) is re-sent, transformed afresh once', async () => {
+    const api = library.create({ baseURL: gateway.url });
+    attachEkaAuth(api, auth);
+    const fields = { name: 'x', note: 'plain object' };
+    const sent = (await api.postForm('/api/echo', fields)).data.bodyText;
+    expect(sent).toContain('plain object');
+    gateway.control.revokeAllAccessTokens();
+    // axios turns it into a multipart stream: refused as NON_REPLAYABLE_BODY before the fix.
+    const { data } = await api.postForm('/api/echo', fields);
+    expect(data.generation).toBe(2);
+    // Byte-identical but for the multipart boundary (its first line), which each transform draws anew.
+    const unbound = (text: string) => text.split(text.slice(0, text.indexOf('\r\n'))).join('--B');
+    expect(unbound(data.bodyText)).toBe(unbound(sent));
+
+    gateway.control.revokeAllAccessTokens();
+    const form = { headers: { 'Content-Type': 'multipart/form-data' } };
+    expect((await api.post('/api/echo', fields, form)).data.generation).toBe(3);
+
+    // A transform that is not idempotent sees the caller's data on each attempt, never its own output.
+    gateway.control.revokeAllAccessTokens();
+    const seen: unknown[] = [];
+    const transformRequest = [
+      (body: unknown) => {
+        seen.push(body);
+        return JSON.stringify({ wrapped: body });
+      },
+      ...(api.defaults.transformRequest as any[]),
+    ];
+    const wrapped = await api.post('/api/echo', { visit: 42 }, { transformRequest });
+    expect(wrapped.data).toMatchObject({ generation: 4, bodyText: '{"wrapped":{"visit":42}}' });
+    expect(seen).toEqual([{ visit: 42 }, { visit: 42 }]);
   });
 
   it('a fs.createReadStream body is not re-sent: NON_REPLAYABLE_BODY, token refreshed', async () => {
@@ -255,6 +336,73 @@ describe.each([
     expect(response.config.beforeRedirect).toBeUndefined();
     expect(response.config.timeout).toBe(1000);
     expect(gateway.stats.tokenEndpointCalls).toBe(0);
+  });
+});
+
+describe("axios' fetch adapter: redirects followed by hand (env.fetch, axios >= 1.12)", () => {
+  let bouncer: Awaited<ReturnType<typeof startBouncer>>;
+  beforeEach(async () => {
+    bouncer = await startBouncer();
+  });
+  afterEach(() => void bouncer.server.close());
+  const via = (to: string) => `/api/redirect?to=${encodeURIComponent(to)}`;
+
+  it('a hop to another origin loses auth, Authorization and client-id; the 401 found there is not ours', async () => {
+    const api = axios.create({ baseURL: gateway.url, adapter: 'fetch', validateStatus: () => true });
+    attachEkaAuth(api, auth);
+    // gateway → bouncer (another origin) → back to the gateway: neither may see the token again.
+    const response = await api.get(
+      via(`${bouncer.url}/?to=${encodeURIComponent(`${gateway.url}/api/echo`)}`),
+    );
+    expect(bouncer.seen[0]).not.toHaveProperty('auth');
+    expect(bouncer.seen[0]).not.toHaveProperty('authorization');
+    expect(bouncer.seen[0]).not.toHaveProperty('client-id');
+    expect(response.status).toBe(401);
+    expect(gateway.stats.tokenEndpointCalls).toBe(1);
+    // A same-origin redirect keeps it.
+    expect((await api.get('/api/redirect-same')).data.generation).toBe(1);
+  });
+
+  it("the caller's own env.fetch sends every hop; maxRedirects is honoured", async () => {
+    const urls: string[] = [];
+    const own = (input: any, init?: RequestInit) => {
+      urls.push(input.url ?? String(input));
+      return fetch(input, init);
+    };
+    const api = axios.create({ baseURL: gateway.url, adapter: 'fetch', env: { fetch: own } as any });
+    attachEkaAuth(api, auth);
+    const landing = `${gateway.foreignUrl}/landing`;
+    const { data } = await api.get(via(`${bouncer.url}/?to=${encodeURIComponent(landing)}`));
+    expect(data).toMatchObject({ foreign: true, receivedAuth: false, receivedAuthorization: false });
+    expect(urls.slice(1)).toEqual([`${bouncer.url}/?to=${encodeURIComponent(landing)}`, landing]);
+    const tooMany = await api
+      .get(via(`${bouncer.url}/?to=${encodeURIComponent(landing)}`), { maxRedirects: 1 })
+      .catch((e) => e);
+    expect(tooMany.code).toBe('ERR_NETWORK');
+    expect(tooMany.cause.message).toMatch(/too many redirects/);
+    const stopped = await api.get(via(landing), { maxRedirects: 0, validateStatus: () => true });
+    expect(stopped.status).toBe(302);
+    expect(gateway.stats.tokenLeaks).toBe(0);
+  });
+
+  it('a 307 between allowed origins re-sends method, body and token', async () => {
+    const both = createEkaAuth({
+      clientId: gateway.credentials.clientId,
+      clientSecret: gateway.credentials.clientSecret,
+      baseUrl: gateway.url,
+      header: 'both',
+      allowedOrigins: [gateway.url, bouncer.url],
+    });
+    try {
+      const api = axios.create({ adapter: 'fetch' });
+      attachEkaAuth(api, both);
+      const to = encodeURIComponent(`${gateway.url}/api/echo`);
+      const { data } = await api.post(`${bouncer.url}/?status=307&to=${to}`, { visit: 42 });
+      expect(data).toMatchObject({ method: 'POST', bodyText: '{"visit":42}', generation: 1 });
+      expect(bouncer.seen[0]).toHaveProperty('auth');
+    } finally {
+      both.dispose();
+    }
   });
 });
 
