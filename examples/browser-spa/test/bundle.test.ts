@@ -45,7 +45,9 @@ async function bundle(contents: string) {
  * Budgets (min+gzip, bytes, esbuild at gzip level 9), measured first: core main 6 304, createEkaAuth
  * alone 5 816, /web 1 250, auth-fetch 1 664 (with the bits of the core it uses), the browser app's
  * three imports 7 827. With in-flight retries and waiting out back-offs (and the core split into one
- * module per rule): core main 7 750, createEkaAuth alone 7 275, the browser app 9 253.
+ * module per rule): core main 7 750, createEkaAuth alone 7 275, the browser app 9 253. With storage
+ * time bounds, fetch(request, init) semantics and token calls passing foreign fetch wrappers: the
+ * browser app 9 656.
  */
 const ENTRIES = [
   { name: '@eka/auth-core (whole main entry)', code: `export * from '@eka/auth-core';`, budget: 8_000 },
@@ -61,7 +63,7 @@ const ENTRIES = [
     code: `export { createEkaAuth } from '@eka/auth-core';
       export { webStorage } from '@eka/auth-core/web';
       export { installGlobalFetch } from '@eka/auth-fetch';`,
-    budget: 9_500,
+    budget: 9_800,
   },
 ];
 
