@@ -1,4 +1,5 @@
 import { NonReplayableBodyError, toAuthError, UnauthorizedError } from './errors';
+import { LOGIN_PATH, REFRESH_PATH } from './protocol';
 import type { Reporter } from './reporter';
 import type { TokenCycler } from './tokenCycler';
 import type { TokenSource } from './tokenSource';
@@ -22,6 +23,16 @@ export interface DecisionsConfig {
 const NO_AUTH: AuthDecision = Object.freeze({ headers: null, generation: 0, retry: false });
 const NO_AUTH_PROMISE = Promise.resolve(NO_AUTH);
 const PASS: UnauthorizedOutcome = Object.freeze({ action: 'pass' });
+
+/**
+ * Eka's token endpoints never get the token from an adapter: a login/refresh of the core that reaches an
+ * adapter anyway (through someone else's wrapper of the global fetch) goes out as the core built it,
+ * instead of waiting for the very flight it belongs to; and its 401 is never answered as an API's.
+ */
+const isTokenEndpoint = (url: string | URL) => {
+  const href = typeof url === 'string' ? url : url.href;
+  return href.includes(LOGIN_PATH) || href.includes(REFRESH_PATH);
+};
 
 /** The adapter-facing questions, answered over the cycler's state. */
 export interface Decisions {
@@ -133,7 +144,7 @@ export function createDecisions(config: DecisionsConfig): Decisions {
 
   return {
     authorize(url, options) {
-      if (!config.isAllowedUrl(url)) return NO_AUTH_PROMISE;
+      if (!config.isAllowedUrl(url) || isTokenEndpoint(url)) return NO_AUTH_PROMISE;
       if (!cycler.fresh() || options?.signal?.aborted) return cycler.ensure(options ?? {}).then(current);
       if (built !== cycler.generation) current();
       return settled;

@@ -32,10 +32,9 @@ export async function obtainTokens(
   const timeout = setTimeout(stop, timeoutMs);
   (timeout as any).unref?.();
   plan.signal.addEventListener('abort', stop);
-  const obtain = async (
-    base: TokenSet | null,
-    from?: TokenSet | null,
-  ): Promise<[TokenSet, 'login' | 'refresh']> => {
+  /** The session in shared storage when the lock was entered (`null` without a lock). */
+  let stored: TokenSet | null = null;
+  const obtain = async (base: TokenSet | null): Promise<[TokenSet, 'login' | 'refresh']> => {
     const [next, via] = await source.obtain(base, {
       signal: abort.signal,
       attempt: plan.attempt,
@@ -45,20 +44,20 @@ export async function obtainTokens(
     });
     // Logged out elsewhere meanwhile (the session we started from is gone from a shared storage, which
     // may not tell us by `subscribe`): the result is discarded, never written back over the logout.
-    if (from && !(await store.read())) throw new EkaAuthError('LOGGED_OUT', 'logged out elsewhere');
+    if (stored && !(await store.read())) throw new EkaAuthError('LOGGED_OUT', 'logged out elsewhere');
     if (plan.current()) await store.write(next);
     return [next, via];
   };
   try {
     return await store.locked(async (shared): Promise<[TokenSet, 'login' | 'refresh' | 'storage']> => {
-      const stored = shared ? await store.read() : null;
+      stored = shared ? await store.read() : null;
       if (stored && stored.accessToken !== plan.stale) {
         if (plan.force || !(stored.expiresAt! <= clock())) return [stored, 'storage'];
         // Newer than ours but expired on our clock (clocks differ): refresh with ITS refresh token —
         // ours was already used by whoever stored it.
-        return obtain(stored, stored);
+        return obtain(stored);
       }
-      return obtain(plan.held(), stored);
+      return obtain(plan.held());
     }, abort.signal);
   } catch (cause) {
     throw toAuthError(cause, abort.signal);

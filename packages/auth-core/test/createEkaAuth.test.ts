@@ -6,6 +6,8 @@ import {
   createEkaAuth,
   type EkaAuthEvent,
   isEkaAuthError,
+  LOGIN_PATH,
+  REFRESH_PATH,
 } from '../src/index';
 import { fakeEka, flush, manualClock, SECRET } from './fakeEka';
 
@@ -347,6 +349,14 @@ describe('createEkaAuth: failures', () => {
       expect(states).toEqual(['refreshing', 'valid']);
     },
   );
+
+  it("Eka's token endpoints never get the token, and asking makes no token call", async () => {
+    const { auth, eka } = setup();
+    for (const path of [LOGIN_PATH, REFRESH_PATH]) {
+      expect((await auth.authorize(`https://api.eka.care${path}`)).headers).toBeNull();
+    }
+    expect(eka.calls).toHaveLength(0);
+  });
 
   it('a token call whose fetch throws one of our own errors (a wrapped fetch) is a transient failure, not a verdict', async () => {
     const eka = fakeEka();

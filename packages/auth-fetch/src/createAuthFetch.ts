@@ -1,11 +1,4 @@
-import {
-  type AuthDecision,
-  type EkaAuth,
-  followRedirects,
-  LOGIN_PATH,
-  REFRESH_PATH,
-  UNWRAPPED,
-} from '@eka/auth-core';
+import { type AuthDecision, type EkaAuth, followRedirects, UNWRAPPED } from '@eka/auth-core';
 
 /** Options for {@link createAuthFetch}. */
 export interface AuthFetchOptions {
@@ -55,9 +48,9 @@ const toHeaders = (request: Request | undefined, init: RequestInit | undefined) 
  * another (`new Request(request, init)`, `clone()`) to its source's signal weakly, so a collected
  * source would no longer pass the caller's abort on while the body is read.
  */
-const sources = new WeakMap<Response, unknown[]>();
-const hold = (response: Response, from: unknown[]) => {
-  if (from[0]) sources.set(response, from);
+const sources = new WeakMap<Response, [Request, Request | undefined]>();
+const hold = (response: Response, given: Request | undefined, spare?: Request) => {
+  if (given) sources.set(response, [given, spare]);
   return response;
 };
 
@@ -92,15 +85,12 @@ export function createAuthFetch(auth: EkaAuth, options: AuthFetchOptions = {}): 
     let url = given ? given.url : String(input);
     if ((globalThis as any).location && !/^[a-z][a-z\d+.-]*:/i.test(url))
       url = new URL(url, location.href).href;
-    // The core's own login/refresh, reaching us through another wrapper of the global fetch (APM,
-    // tracing): sent as it is — it must not wait for the very flight it belongs to.
-    if (url.includes(LOGIN_PATH) || url.includes(REFRESH_PATH)) return inner(input, init);
     // `fetch(request, init)` means `new Request(request, init)`: init's method, body and signal win.
     const request = given && init ? new Request(given, init) : given;
     if (request !== given) init = undefined;
     const signal = init?.signal ?? request?.signal;
     let decision = await auth.authorize(url, { signal });
-    if (!decision.headers) return hold(await inner(request ?? input, init), [given]);
+    if (!decision.headers) return hold(await inner(request ?? input, init), given);
 
     const body = init?.body !== undefined ? init.body : request?.body;
     let spare = request?.body ? request.clone() : undefined;
@@ -152,13 +142,13 @@ export function createAuthFetch(auth: EkaAuth, options: AuthFetchOptions = {}): 
       const response = await send(decision);
       // A 401 from wherever a redirect led outside the allowed origins is not ours to answer.
       if (response.status !== 401 || (response.url && !auth.isAllowedUrl(response.url)))
-        return hold(response, [given, spare]);
+        return hold(response, given, spare);
       const outcome = await auth.handleUnauthorized(decision, {
         signal,
         replayable: spare ? true : canReplay(body),
         requestId: response.headers.get('apigw-requestid'),
       });
-      if (outcome.action === 'pass') return hold(response, [given, spare]);
+      if (outcome.action === 'pass') return hold(response, given, spare);
       // The 401's body is not needed. An abort may have errored its stream already: then cancel()
       // rejects, and that rejection must not go unhandled (Node would end the process).
       response.body?.cancel().catch(() => {});
